@@ -1,0 +1,130 @@
+# buzon: build, check, install, bench.
+# Portable between GNU make and BSD make: plain variables, "?=" and "!="
+# only, no conditionals, no pattern rules.
+
+PREFIX?=	/usr/local
+DESTDIR?=
+OBJDIR?=	build
+PYTHON!=	if [ -x /usr/bin/python3 ]; then echo /usr/bin/python3; else echo python3; fi
+
+SYS_CFLAGS!=	sh mk/sysflags cflags
+SYS_LIBS!=	sh mk/sysflags libs
+MANSUBDIR!=	sh mk/sysflags mandir
+
+BINDIR=		$(PREFIX)/bin
+SBINDIR=	$(PREFIX)/sbin
+LIBEXECDIR=	$(PREFIX)/libexec
+MANDIR=		$(PREFIX)/$(MANSUBDIR)
+
+OPT?=		-O2 -g
+WARN=		-Wall -Wextra -Werror -Wformat=2 -Wshadow -Wpointer-arith \
+		-Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+HARDEN?=	-D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+HARDEN_LD?=	-pie -Wl,-z,relro -Wl,-z,now
+SANFLAGS?=
+SAN=		-fsanitize=address,undefined -fno-sanitize-recover=undefined \
+		-fno-omit-frame-pointer
+ALL_CFLAGS=	$(OPT) $(WARN) $(HARDEN) $(SANFLAGS) -Ilib $(SYS_CFLAGS) \
+		-DPATH_LIBEXEC=\"$(LIBEXECDIR)\" $(CFLAGS)
+ALL_LDFLAGS=	$(HARDEN_LD) $(SANFLAGS) $(LDFLAGS)
+
+LIB_SRCS=	lib/log.c lib/xmalloc.c lib/config.c lib/number.c \
+		lib/address.c lib/base64.c lib/iobuf.c lib/sock.c \
+		lib/privdrop.c lib/maildir.c lib/authproto.c lib/authclient.c
+LIB_HDRS=	lib/compat.h lib/log.h lib/xmalloc.h lib/config.h lib/number.h \
+		lib/address.h lib/base64.h lib/iobuf.h lib/sock.h \
+		lib/privdrop.h lib/maildir.h lib/authproto.h lib/authclient.h
+
+AUTHD_SRCS=	authd/authd.c authd/authd_conf.c authd/authd_client.c \
+		authd/authd_worker.c authd/throttle.c authd/backend.c \
+		authd/backend_file.c authd/backend_passwd.c
+AUTHD_HDRS=	authd/authd.h authd/backend.h authd/throttle.h
+AUTHTEST_SRCS=	authd/authtest.c
+MAILDELIVER_SRCS= maildeliver/maildeliver.c maildeliver/deliver_message.c
+MAILDELIVER_HDRS= maildeliver/deliver.h
+MAILDIRMAKE_SRCS= maildeliver/maildirmake.c
+
+PROGS=		$(OBJDIR)/authd $(OBJDIR)/authtest $(OBJDIR)/maildeliver \
+		$(OBJDIR)/maildirmake
+UNIT_TESTS=	config number address base64 iobuf iobuf_tls sock privdrop \
+		maildir authproto
+BENCH_TOOLS=	$(OBJDIR)/diskbench
+
+MAN1=		maildeliver/maildirmake.1
+MAN5=		authd/authd.conf.5
+MAN8=		authd/authd.8 authd/authtest.8 maildeliver/maildeliver.8
+
+all: $(PROGS)
+
+$(OBJDIR)/libbuzon.a: $(LIB_SRCS) $(LIB_HDRS)
+	@mkdir -p $(OBJDIR)/lib
+	@for f in $(LIB_SRCS); do \
+		o=$(OBJDIR)/lib/`basename $$f .c`.o; \
+		echo "cc $$f"; \
+		$(CC) $(ALL_CFLAGS) -c -o $$o $$f || exit 1; \
+	done
+	@rm -f $@
+	ar rc $@ $(OBJDIR)/lib/*.o
+	ranlib $@
+
+$(OBJDIR)/authd: $(AUTHD_SRCS) $(AUTHD_HDRS) $(OBJDIR)/libbuzon.a
+	$(CC) $(ALL_CFLAGS) -o $@ $(AUTHD_SRCS) $(OBJDIR)/libbuzon.a \
+	    $(ALL_LDFLAGS) $(SYS_LIBS)
+
+$(OBJDIR)/authtest: $(AUTHTEST_SRCS) $(OBJDIR)/libbuzon.a
+	$(CC) $(ALL_CFLAGS) -o $@ $(AUTHTEST_SRCS) $(OBJDIR)/libbuzon.a \
+	    $(ALL_LDFLAGS) $(SYS_LIBS)
+
+$(OBJDIR)/maildeliver: $(MAILDELIVER_SRCS) $(MAILDELIVER_HDRS) \
+	    $(OBJDIR)/libbuzon.a
+	$(CC) $(ALL_CFLAGS) -o $@ $(MAILDELIVER_SRCS) $(OBJDIR)/libbuzon.a \
+	    $(ALL_LDFLAGS) $(SYS_LIBS)
+
+$(OBJDIR)/maildirmake: $(MAILDIRMAKE_SRCS) $(OBJDIR)/libbuzon.a
+	$(CC) $(ALL_CFLAGS) -o $@ $(MAILDIRMAKE_SRCS) $(OBJDIR)/libbuzon.a \
+	    $(ALL_LDFLAGS) $(SYS_LIBS)
+
+# Unit tests of lib: one program per module, regress/lib/test_<module>.c.
+unittests: $(OBJDIR)/libbuzon.a regress/lib/unit.h
+	@mkdir -p $(OBJDIR)/regress
+	@for t in $(UNIT_TESTS); do \
+		echo "cc regress/lib/test_$$t.c"; \
+		$(CC) $(ALL_CFLAGS) -Iregress/lib -o $(OBJDIR)/regress/test_$$t \
+		    regress/lib/test_$$t.c $(OBJDIR)/libbuzon.a \
+		    $(ALL_LDFLAGS) $(SYS_LIBS) || exit 1; \
+	done
+
+$(OBJDIR)/diskbench: regress/bench/diskbench.c $(OBJDIR)/libbuzon.a
+	$(CC) $(ALL_CFLAGS) -o $@ regress/bench/diskbench.c \
+	    $(OBJDIR)/libbuzon.a $(ALL_LDFLAGS) $(SYS_LIBS)
+
+deps:
+	@sh mk/deps
+
+# The whole suite against a second build with ASan and UBSan.
+check: deps
+	$(MAKE) OBJDIR=build-san OPT="-O1 -g" HARDEN="-fPIE" \
+	    SANFLAGS="$(SAN)" all unittests
+	$(PYTHON) regress/run.py build-san
+
+bench: all $(BENCH_TOOLS)
+	$(PYTHON) regress/bench/bench.py $(OBJDIR)
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
+	    $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 755 $(OBJDIR)/authd $(OBJDIR)/authtest $(DESTDIR)$(SBINDIR)
+	install -m 755 $(OBJDIR)/maildirmake $(DESTDIR)$(BINDIR)
+	install -m 755 $(OBJDIR)/maildeliver $(DESTDIR)$(LIBEXECDIR)
+	install -m 444 $(MAN1) $(DESTDIR)$(MANDIR)/man1
+	install -m 444 $(MAN5) $(DESTDIR)$(MANDIR)/man5
+	install -m 444 $(MAN8) $(DESTDIR)$(MANDIR)/man8
+
+lint-man:
+	mandoc -T lint -W warning $(MAN1) $(MAN5) $(MAN8)
+
+clean:
+	rm -rf build build-san
+
+.PHONY: all unittests deps check bench install lint-man clean

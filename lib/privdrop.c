@@ -1,0 +1,116 @@
+/*
+ * The privilege drop of every daemon's start-up: chroot, groups, gid,
+ * uid, then a check that nothing of root is left.
+ */
+
+#include <sys/types.h>
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "privdrop.h"
+
+#define PRIVDROP_GROUPS_MAX	16	/* supplementary groups kept */
+
+static int	set_ids(uid_t, gid_t, const gid_t *, int);
+
+int
+privdrop_needed(void)
+{
+	return geteuid() == 0;
+}
+
+static int
+skip(const char *who)
+{
+	static int	logged;
+
+	if (!logged++)
+		log_info("event=privdrop result=skipped reason=not-root "
+		    "user=%s", who);
+	return 0;
+}
+
+/* Sets groups, gid and uid, then verifies all three ids and no way back. */
+static int
+set_ids(uid_t uid, gid_t gid, const gid_t *groups, int ngroups)
+{
+	uid_t	ru, eu, su;
+	gid_t	rg, eg, sg;
+
+	if (setgroups(ngroups, groups) == -1) {
+		log_warn("privdrop: setgroups");
+		return -1;
+	}
+	if (setresgid(gid, gid, gid) == -1 || setresuid(uid, uid, uid) == -1) {
+		log_warn("privdrop: setresgid/setresuid %u:%u", uid, gid);
+		return -1;
+	}
+	if (getresuid(&ru, &eu, &su) == -1 || getresgid(&rg, &eg, &sg) == -1 ||
+	    ru != uid || eu != uid || su != uid ||
+	    rg != gid || eg != gid || sg != gid) {
+		log_warnx("privdrop: ids not what was asked for");
+		return -1;
+	}
+	if (uid != 0 && (setuid(0) != -1 || seteuid(0) != -1)) {
+		log_warnx("privdrop: could regain root");
+		return -1;
+	}
+	return 0;
+}
+
+int
+privdrop(const char *user, const char *chrootdir,
+    const char *const *extra_groups)
+{
+	gid_t		 groups[PRIVDROP_GROUPS_MAX];
+	struct passwd	*pw;
+	struct group	*gr;
+	uid_t		 uid;
+	gid_t		 gid;
+	int		 ng = 0;
+
+	if (!privdrop_needed())
+		return skip(user);
+	if ((pw = getpwnam(user)) == NULL) {
+		log_warnx("privdrop: no such user %s", user);
+		return -1;
+	}
+	uid = pw->pw_uid;
+	gid = pw->pw_gid;
+	groups[ng++] = gid;
+	for (; extra_groups != NULL && *extra_groups != NULL; extra_groups++) {
+		if ((gr = getgrnam(*extra_groups)) == NULL ||
+		    ng == PRIVDROP_GROUPS_MAX) {
+			log_warnx("privdrop: cannot keep group %s",
+			    *extra_groups);
+			return -1;
+		}
+		groups[ng++] = gr->gr_gid;
+	}
+	if (chrootdir != NULL &&
+	    (chroot(chrootdir) == -1 || chdir("/") == -1)) {
+		log_warn("privdrop: chroot %s", chrootdir);
+		return -1;
+	}
+	if (uid == 0) {
+		log_warnx("privdrop: %s is root", user);
+		return -1;
+	}
+	return set_ids(uid, gid, groups, ng);
+}
+
+int
+privdrop_ids(uid_t uid, gid_t gid)
+{
+	if (!privdrop_needed())
+		return skip("(invoking user)");
+	if (uid == 0) {
+		log_warnx("privdrop: refusing to run as uid 0");
+		return -1;
+	}
+	return set_ids(uid, gid, &gid, 1);
+}

@@ -1,0 +1,32 @@
+/*
+ * UNIX socket helpers: listen with a mode and group, connect with a
+ * timeout, peer credentials, descriptor passing, and whole-buffer reads
+ * and writes bounded by a timeout.  All return -1 with errno on failure.
+ */
+#ifndef SOCK_H
+#define SOCK_H
+
+#include <sys/types.h>
+#include <stddef.h>
+
+/*
+ * Binds a stream socket at path with the given mode, and group when gid
+ * is not (gid_t)-1.  A stale socket left by a dead process is replaced;
+ * one that answers is not (EADDRINUSE); a non-socket is never removed.
+ */
+int	sock_listen_unix(const char *path, mode_t mode, gid_t gid, int backlog);
+int	sock_connect_unix(const char *path, int timeout_ms);
+int	sock_peer_cred(int fd, uid_t *uid, gid_t *gid);
+int	sock_nonblock(int fd, int on);
+
+/* Sends len bytes (len >= 1) with fd attached; fd -1 sends none. */
+int	sock_send_fd(int sock, int fd, const void *data, size_t len);
+/* Returns bytes received (0 at EOF); *fd is -1 when none came. */
+ssize_t	sock_recv_fd(int sock, int *fd, void *data, size_t len);
+
+/* Exactly len bytes or failure; timeout_ms < 0 waits forever.  ETIMEDOUT
+ * on time-out; EPIPE for EOF before len bytes. */
+int	sock_read_full(int fd, void *buf, size_t len, int timeout_ms);
+int	sock_write_full(int fd, const void *buf, size_t len, int timeout_ms);
+
+#endif /* SOCK_H */

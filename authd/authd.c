@@ -16,6 +16,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sysexits.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,9 +28,6 @@
 #include "sock.h"
 #include "xmalloc.h"
 
-#define EX_OK_		0
-#define EX_USAGE_	64
-#define EX_CONFIG_	78
 #define AUTHD_EXPIRE_MS	10000	/* throttle table sweep interval */
 
 enum poll_kind {
@@ -69,7 +67,7 @@ static __dead void
 usage(void)
 {
 	fprintf(stderr, "usage: authd [-dnv] [-f file]\n");
-	exit(EX_USAGE_);
+	exit(EX_USAGE);
 }
 
 long long
@@ -148,14 +146,14 @@ main(int argc, char *argv[])
 	if (authd_conf_load(&conf, path) == -1 ||
 	    authd_conf_resolve(&conf) == -1) {
 		authd_conf_free(&conf);
-		return EX_CONFIG_;
+		return EX_CONFIG;
 	}
 	if (check) {
 		if (verbose)
 			authd_conf_print(&conf, stdout);
 		fprintf(stderr, "configuration OK\n");
 		authd_conf_free(&conf);
-		return EX_OK_;
+		return EX_OK;
 	}
 	memset(&d, 0, sizeof(d));
 	d.conf = &conf;
@@ -163,7 +161,7 @@ main(int argc, char *argv[])
 	loop(&d);
 	shutdown_all(&d);
 	authd_conf_free(&conf);
-	return EX_OK_;
+	return EX_OK;
 }
 
 static void

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include "authclient.h"
@@ -19,12 +20,6 @@
 #define AUTHTEST_SOCKET		"/var/run/authd.sock"
 #define AUTHTEST_SERVICE	"login"
 #define AUTHTEST_TIMEOUT	60	/* seconds: throttling holds replies */
-
-#define EX_OK_		0
-#define EX_USAGE_	64
-#define EX_NOUSER_	67
-#define EX_TEMPFAIL_	75
-#define EX_NOPERM_	77
 
 static __dead void	usage(void);
 static int	read_password(char *, size_t);
@@ -39,7 +34,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: authtest [-f socket] [-s service] "
 	    "[-t seconds] user [password | -]\n");
-	exit(EX_USAGE_);
+	exit(EX_USAGE);
 }
 
 /* "-" as the password: one line from standard input. */
@@ -73,15 +68,15 @@ result_status(struct authclient *ac, enum auth_result r, const char *user,
     const char *fail)
 {
 	if (r == AUTH_OK)
-		return EX_OK_;
+		return EX_OK;
 	if (r == AUTH_FAIL) {
 		fprintf(stderr, "authtest: %s: %s\n", user, fail);
-		return strcmp(fail, "no such user") == 0 ? EX_NOUSER_ :
-		    EX_NOPERM_;
+		return strcmp(fail, "no such user") == 0 ? EX_NOUSER :
+		    EX_NOPERM;
 	}
 	fprintf(stderr, "authtest: %s: temporary failure: %s\n", user,
 	    authclient_reason(ac));
-	return EX_TEMPFAIL_;
+	return EX_TEMPFAIL;
 }
 
 static int
@@ -95,15 +90,15 @@ authtest(const char *path, long long secs, const char *service,
 	if ((ac = authclient_open(path, secs * 1000)) == NULL) {
 		fprintf(stderr, "authtest: cannot reach authd at %s: %s\n",
 		    path, strerror(errno));
-		return EX_TEMPFAIL_;
+		return EX_TEMPFAIL;
 	}
 	memset(&u, 0, sizeof(u));
 	rv = result_status(ac, authclient_lookup(ac, user, &u), user,
 	    "no such user");
-	if (rv == EX_OK_ && pass != NULL)
+	if (rv == EX_OK && pass != NULL)
 		rv = result_status(ac, authclient_auth(ac, service, user,
 		    pass, "", &u), user, "wrong password");
-	if (rv == EX_OK_)
+	if (rv == EX_OK)
 		print_user(&u);
 	authclient_close(ac);
 	return rv;
@@ -143,7 +138,7 @@ main(int argc, char *argv[])
 	if (pass != NULL && strcmp(pass, "-") == 0) {
 		if (read_password(buf, sizeof(buf)) == -1) {
 			fprintf(stderr, "authtest: cannot read a password\n");
-			return EX_USAGE_;
+			return EX_USAGE;
 		}
 		pass = buf;
 	}

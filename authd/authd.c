@@ -186,6 +186,10 @@ startup(struct authd *d, int debug)
 	backend_chain_groups(&c->chain, groups, nitems(groups));
 	if (privdrop(c->user, NULL, groups) == -1)
 		fatalx("privilege drop to %s failed", c->user);
+	/* The socket is unlinked at exit; the workers inherit the rest. */
+	if (unveil(c->socket_path, "c") == -1 ||
+	    backend_chain_unveil(&c->chain) == -1 || unveil(NULL, NULL) == -1)
+		fatal("unveil");
 	backend_chain_promises(&c->chain, promises, sizeof(promises));
 	if (strlcat(promises, " stdio rpath cpath unix proc",
 	    sizeof(promises)) >= sizeof(promises) ||

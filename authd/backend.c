@@ -146,6 +146,17 @@ backend_chain_promises(struct backend_chain *c, char *buf, size_t len)
 	}
 }
 
+int
+backend_chain_unveil(struct backend_chain *c)
+{
+	size_t	i;
+
+	for (i = 0; i < c->n; i++)
+		if (c->b[i]->ops->unveil(c->b[i]) == -1)
+			return -1;
+	return 0;
+}
+
 /* OK wins; else TEMPFAIL if any backend could not tell; else FAIL. */
 enum backend_result
 backend_chain_auth(struct backend_chain *c, const char *service,

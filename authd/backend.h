@@ -36,6 +36,8 @@ struct backend_ops {
 	const char	*group;
 	/* pledge(2) promises the workers need beyond "stdio rpath". */
 	const char	*promises;
+	/* unveil(2) what the workers read or run; -1 on failure. */
+	int		(*unveil)(struct backend *);
 	/* At configuration time: check the arguments, set up state. */
 	int		(*init)(struct backend *, int argc, char **argv,
 			    char *err, size_t errlen);
@@ -70,6 +72,7 @@ void	backend_chain_free(struct backend_chain *);
 /* Groups (at most n - 1, NULL-terminated) and promises the chain needs. */
 void	backend_chain_groups(struct backend_chain *, const char **, size_t n);
 void	backend_chain_promises(struct backend_chain *, char *, size_t);
+int	backend_chain_unveil(struct backend_chain *);
 
 enum backend_result backend_chain_auth(struct backend_chain *,
 		    const char *service, const char *user, const char *pass,

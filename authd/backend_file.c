@@ -64,6 +64,7 @@ static enum backend_result file_lookup(struct backend *, const char *,
 		    struct auth_user *);
 static void	file_reopen(struct backend *);
 static void	file_close(struct backend *);
+static int	file_unveil(struct backend *);
 static void	file_drop(struct file_state *);
 static int	file_refresh(struct file_state *);
 static int	file_load(struct file_state *, int, const struct stat *);
@@ -81,6 +82,7 @@ const struct backend_ops backend_file_ops = {
 	.maxargs = 1,
 	.group = NULL,
 	.promises = NULL,
+	.unveil = file_unveil,
 	.init = file_init,
 	.auth = file_auth,
 	.lookup = file_lookup,
@@ -103,6 +105,14 @@ file_init(struct backend *b, int argc, char **argv, char *err, size_t errlen)
 	fs->dummy = FILE_DUMMY_HASH;
 	b->state = fs;
 	return 0;
+}
+
+static int
+file_unveil(struct backend *b)
+{
+	struct file_state	*fs = b->state;
+
+	return unveil(fs->path, "r");
 }
 
 static void

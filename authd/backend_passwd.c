@@ -40,6 +40,7 @@ static enum backend_result passwd_auth(struct backend *, const char *,
 static enum backend_result passwd_lookup(struct backend *, const char *,
 		    struct auth_user *);
 static void	passwd_close(struct backend *);
+static int	passwd_unveil(struct backend *);
 static enum backend_result passwd_getpw(const char *, struct passwd **);
 static int	passwd_check(struct passwd_state *, const struct passwd *,
 		    const char *, const char *);
@@ -57,12 +58,43 @@ const struct backend_ops backend_passwd_ops = {
 	.group = "shadow",
 	.promises = "getpw",
 #endif
+	.unveil = passwd_unveil,
 	.init = passwd_init,
 	.auth = passwd_auth,
 	.lookup = passwd_lookup,
 	.reopen = NULL,
 	.close = passwd_close
 };
+
+/*
+ * The account databases, and on OpenBSD login.conf and the login_*
+ * programs that auth_userokay(3) runs.
+ */
+static int
+passwd_unveil(struct backend *b)
+{
+	static const char *const	paths[][2] = {
+#ifdef __OpenBSD__
+		{ "/etc/pwd.db", "r" },
+		{ "/etc/group", "r" },
+		{ "/etc/login.conf", "r" },
+		{ "/etc/login.conf.db", "r" },
+		{ "/etc/login.conf.d", "r" },
+		{ "/usr/libexec/auth", "x" },
+#else
+		{ "/etc/passwd", "r" },
+		{ "/etc/shadow", "r" },
+		{ "/etc/group", "r" },
+		{ "/etc/nsswitch.conf", "r" },
+#endif
+	};
+	size_t				i;
+
+	for (i = 0; i < nitems(paths); i++)
+		if (unveil(paths[i][0], paths[i][1]) == -1 && errno != ENOENT)
+			return -1;
+	return 0;
+}
 
 static int
 passwd_init(struct backend *b, int argc, char **argv, char *err,

@@ -4,6 +4,7 @@
  */
 
 #include <sys/types.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <grp.h>
@@ -16,6 +17,7 @@
 #define PRIVDROP_GROUPS_MAX	16	/* supplementary groups kept */
 
 static int	set_ids(uid_t, gid_t, const gid_t *, int);
+static int	enter_chroot(const char *);
 
 int
 privdrop_needed(void)
@@ -62,6 +64,29 @@ set_ids(uid_t uid, gid_t gid, const gid_t *groups, int ngroups)
 	return 0;
 }
 
+/* A chroot that others could write into would be no jail. */
+static int
+enter_chroot(const char *dir)
+{
+	struct stat	st;
+
+	if (stat(dir, &st) == -1) {
+		log_warn("privdrop: chroot %s", dir);
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode) || st.st_uid != 0 ||
+	    (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		log_warnx("privdrop: chroot %s: not a directory owned by root "
+		    "and writable by root only", dir);
+		return -1;
+	}
+	if (chroot(dir) == -1 || chdir("/") == -1) {
+		log_warn("privdrop: chroot %s", dir);
+		return -1;
+	}
+	return 0;
+}
+
 int
 privdrop(const char *user, const char *chrootdir,
     const char *const *extra_groups)
@@ -91,15 +116,12 @@ privdrop(const char *user, const char *chrootdir,
 		}
 		groups[ng++] = gr->gr_gid;
 	}
-	if (chrootdir != NULL &&
-	    (chroot(chrootdir) == -1 || chdir("/") == -1)) {
-		log_warn("privdrop: chroot %s", chrootdir);
-		return -1;
-	}
 	if (uid == 0) {
 		log_warnx("privdrop: %s is root", user);
 		return -1;
 	}
+	if (chrootdir != NULL && enter_chroot(chrootdir) == -1)
+		return -1;
 	return set_ids(uid, gid, groups, ng);
 }
 

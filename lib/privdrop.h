@@ -13,7 +13,8 @@
 struct passwd;
 
 /*
- * Becomes user (by name).  chrootdir, when not NULL, is entered first.
+ * Becomes user (by name).  chrootdir, when not NULL, is entered first;
+ * it must be a directory owned by root that only root may write.
  * extra_groups (NULL-terminated names, may be NULL) are kept as
  * supplementary groups; a name that does not exist is an error.
  */

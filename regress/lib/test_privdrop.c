@@ -5,6 +5,7 @@
  */
 
 #include <sys/types.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <pwd.h>
@@ -62,6 +63,20 @@ main(void)
 		fprintf(stderr, "child checks failed: %#x\n",
 		    WEXITSTATUS(status));
 	CHECK(WEXITSTATUS(status) == 0);
+
+	/* A chroot others may write into is refused. */
+	{
+		char	dir[512];
+
+		snprintf(dir, sizeof(dir), "%s/open-jail", tmp);
+		CHECK(mkdir(dir, 0777) == 0 && chmod(dir, 0777) == 0);
+		if ((pid = fork()) == 0)
+			_exit(privdrop(DROP_USER, dir, NULL) == -1 &&
+			    getuid() == 0 ? 0 : 1);
+		CHECK(waitpid(pid, &status, 0) == pid &&
+		    WEXITSTATUS(status) == 0);
+		rmdir(dir);
+	}
 
 	/* An unknown user, or root itself as the target, is an error. */
 	if ((pid = fork()) == 0)

@@ -59,3 +59,36 @@ def test_manpage_lint(page):
                        cwd=buzontest.ROOT, capture_output=True, text=True)
     assert r.returncode == 0 and r.stdout == "" and r.stderr == "", \
         r.stdout + r.stderr
+
+
+def fake_bin(workdir, name, script):
+    path = os.path.join(workdir, name)
+    with open(path, "w") as f:
+        f.write("#!/bin/sh\n" + script)
+    os.chmod(path, 0o755)
+
+
+@pytest.mark.skipif(os.uname().sysname != "Linux", reason="Debian only")
+def test_deps_prints_command_when_not_root(workdir):
+    """mk/deps names exactly the missing packages in an apt-get line."""
+    fake_bin(workdir, "dpkg-query",
+             'for p; do :; done\n'       # the package is the last word
+             'case "$p" in\n'
+             'slapd|bmake) echo "unknown ok not-installed" ;;\n'
+             '*) echo "install ok installed" ;;\n'
+             'esac\n')
+    fake_bin(workdir, "id", "echo 1000\n")
+    env = dict(os.environ, PATH=workdir + ":" + os.environ["PATH"])
+    r = subprocess.run(["sh", "mk/deps"], cwd=buzontest.ROOT, env=env,
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0
+    assert "apt-get install -y bmake slapd" in r.stdout, r.stdout
+
+
+@pytest.mark.skipif(os.uname().sysname != "Linux", reason="Debian only")
+def test_deps_silent_when_complete(workdir):
+    fake_bin(workdir, "dpkg-query", 'echo "install ok installed"\n')
+    env = dict(os.environ, PATH=workdir + ":" + os.environ["PATH"])
+    r = subprocess.run(["sh", "mk/deps"], cwd=buzontest.ROOT, env=env,
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0 and r.stdout == "" and r.stderr == ""

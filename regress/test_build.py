@@ -68,6 +68,13 @@ def fake_bin(workdir, name, script):
     os.chmod(path, 0o755)
 
 
+def run_deps(workdir):
+    """mk/deps with the fake commands of workdir first on PATH."""
+    env = dict(os.environ, PATH=workdir + ":" + os.environ["PATH"])
+    return subprocess.run(["sh", "mk/deps"], cwd=buzontest.ROOT, env=env,
+                          capture_output=True, text=True, timeout=30)
+
+
 @pytest.mark.skipif(os.uname().sysname != "Linux", reason="Debian only")
 def test_deps_prints_command_when_not_root(workdir):
     """mk/deps names exactly the missing packages in an apt-get line."""
@@ -78,9 +85,7 @@ def test_deps_prints_command_when_not_root(workdir):
              '*) echo "install ok installed" ;;\n'
              'esac\n')
     fake_bin(workdir, "id", "echo 1000\n")
-    env = dict(os.environ, PATH=workdir + ":" + os.environ["PATH"])
-    r = subprocess.run(["sh", "mk/deps"], cwd=buzontest.ROOT, env=env,
-                       capture_output=True, text=True, timeout=30)
+    r = run_deps(workdir)
     assert r.returncode == 0
     assert "apt-get install -y bmake slapd" in r.stdout, r.stdout
 
@@ -88,7 +93,5 @@ def test_deps_prints_command_when_not_root(workdir):
 @pytest.mark.skipif(os.uname().sysname != "Linux", reason="Debian only")
 def test_deps_silent_when_complete(workdir):
     fake_bin(workdir, "dpkg-query", 'echo "install ok installed"\n')
-    env = dict(os.environ, PATH=workdir + ":" + os.environ["PATH"])
-    r = subprocess.run(["sh", "mk/deps"], cwd=buzontest.ROOT, env=env,
-                       capture_output=True, text=True, timeout=30)
+    r = run_deps(workdir)
     assert r.returncode == 0 and r.stdout == "" and r.stderr == ""

@@ -30,10 +30,15 @@ ALL_LDFLAGS=	$(HARDEN_LD) $(SANFLAGS) $(LDFLAGS)
 
 LIB_SRCS=	lib/log.c lib/xmalloc.c lib/config.c lib/number.c \
 		lib/address.c lib/base64.c lib/iobuf.c lib/sock.c \
-		lib/privdrop.c lib/maildir.c lib/authproto.c lib/authclient.c
+		lib/privdrop.c lib/maildir.c lib/authproto.c lib/authclient.c \
+		lib/queueproto.c lib/queueclient.c lib/domains.c
 LIB_HDRS=	lib/compat.h lib/log.h lib/xmalloc.h lib/config.h lib/number.h \
 		lib/address.h lib/base64.h lib/iobuf.h lib/sock.h \
-		lib/privdrop.h lib/maildir.h lib/authproto.h lib/authclient.h
+		lib/privdrop.h lib/maildir.h lib/authproto.h lib/authclient.h \
+		lib/queueproto.h lib/queueclient.h lib/domains.h
+# Each line below belongs to one program's sources; keep them apart.
+LIB_POP3_SRCS=
+LIB_POP3_HDRS=
 
 AUTHD_SRCS=	authd/authd.c authd/authd_conf.c authd/authd_client.c \
 		authd/authd_worker.c authd/throttle.c authd/backend.c \
@@ -44,10 +49,26 @@ MAILDELIVER_SRCS= maildeliver/maildeliver.c maildeliver/deliver_message.c
 MAILDELIVER_HDRS= maildeliver/deliver.h
 MAILDIRMAKE_SRCS= maildeliver/maildirmake.c
 
+# smtpd-lite receiver
+SMTPD_PROGS=
+SMTPD_SRCS=
+SMTPD_HDRS=
+# mailqueue, its spawner, sendmail and mailq
+QUEUE_PROGS=
+MAILQUEUE_SRCS=
+MAILQUEUE_HDRS=
+SENDMAIL_SRCS=
+# pop3sd
+POP3SD_PROGS=
+POP3SD_SRCS=
+POP3SD_HDRS=
+
 PROGS=		$(OBJDIR)/authd $(OBJDIR)/authtest $(OBJDIR)/maildeliver \
-		$(OBJDIR)/maildirmake
+		$(OBJDIR)/maildirmake $(SMTPD_PROGS) $(QUEUE_PROGS) \
+		$(POP3SD_PROGS)
 UNIT_TESTS=	config number address base64 iobuf iobuf_tls sock privdrop \
-		maildir authproto
+		maildir authproto queueproto domains
+UNIT_TESTS_POP3=
 BENCH_TOOLS=	$(OBJDIR)/diskbench
 
 MAN1=		maildeliver/maildirmake.1
@@ -56,9 +77,9 @@ MAN8=		authd/authd.8 authd/authtest.8 maildeliver/maildeliver.8
 
 all: $(PROGS)
 
-$(OBJDIR)/libbuzon.a: $(LIB_SRCS) $(LIB_HDRS)
+$(OBJDIR)/libbuzon.a: $(LIB_SRCS) $(LIB_HDRS) $(LIB_POP3_SRCS) $(LIB_POP3_HDRS)
 	@mkdir -p $(OBJDIR)/lib
-	@for f in $(LIB_SRCS); do \
+	@for f in $(LIB_SRCS) $(LIB_POP3_SRCS); do \
 		o=$(OBJDIR)/lib/`basename $$f .c`.o; \
 		echo "cc $$f"; \
 		$(CC) $(ALL_CFLAGS) -c -o $$o $$f || exit 1; \
@@ -84,10 +105,16 @@ $(OBJDIR)/maildirmake: $(MAILDIRMAKE_SRCS) $(OBJDIR)/libbuzon.a
 	$(CC) $(ALL_CFLAGS) -o $@ $(MAILDIRMAKE_SRCS) $(OBJDIR)/libbuzon.a \
 	    $(ALL_LDFLAGS) $(SYS_LIBS)
 
+# --- smtpd-lite rules ---
+
+# --- mailqueue, sendmail rules ---
+
+# --- pop3sd rules ---
+
 # Unit tests of lib: one program per module, regress/lib/test_<module>.c.
 unittests: $(OBJDIR)/libbuzon.a regress/lib/unit.h
 	@mkdir -p $(OBJDIR)/regress
-	@for t in $(UNIT_TESTS); do \
+	@for t in $(UNIT_TESTS) $(UNIT_TESTS_POP3); do \
 		echo "cc regress/lib/test_$$t.c"; \
 		$(CC) $(ALL_CFLAGS) -Iregress/lib -o $(OBJDIR)/regress/test_$$t \
 		    regress/lib/test_$$t.c $(OBJDIR)/libbuzon.a \

@@ -26,7 +26,7 @@ int	addr_parse(const char *, struct mailaddr *);
  * parts are empty.  0 or -1.
  */
 int	addr_parse_path(const char *s, struct mailaddr *, const char **end);
-/* A domain name or address literal alone.  0 or -1. */
+/* 1 when s is a domain name or address literal alone, else 0. */
 int	addr_valid_domain(const char *);
 /* "local@domain", "" for the null path; returns snprintf's result. */
 int	addr_format(const struct mailaddr *, char *, size_t);

@@ -3,6 +3,8 @@
 
     regress/run.py BUILDDIR [pytest arguments...]
 
+With test paths among the arguments only those run.
+
 Every program the tests start writes its sanitizer reports into one
 directory; a report found after the run that no test claimed counts as a
 failure of its own.  The last line printed is "N passed, N failed".
@@ -55,8 +57,12 @@ def main():
                             "halt_on_error=1" % sanlog)
     junit = os.path.join(work, "junit.xml")
     cmd = [sys.executable, "-m", "pytest", "-q", "-rs", "-p",
-           "no:cacheprovider", "--timeout=300", "--junitxml=" + junit,
-           "regress"] + sys.argv[2:]
+           "no:cacheprovider", "--timeout=300", "--junitxml=" + junit]
+    extra = sys.argv[2:]
+    # Paths among the arguments narrow the run; without any, all of regress.
+    if not any(not a.startswith("-") for a in extra):
+        cmd.append("regress")
+    cmd += extra
     rc = subprocess.call(cmd, cwd=ROOT, env=env)
     if not os.path.exists(junit):
         print("0 passed, 1 failed")

@@ -37,8 +37,8 @@ LIB_HDRS=	lib/compat.h lib/log.h lib/xmalloc.h lib/config.h lib/number.h \
 		lib/privdrop.h lib/maildir.h lib/authproto.h lib/authclient.h \
 		lib/queueproto.h lib/queueclient.h lib/domains.h
 # Each line below belongs to one program's sources; keep them apart.
-LIB_POP3_SRCS=
-LIB_POP3_HDRS=
+LIB_POP3_SRCS=	lib/login.c lib/uidlist.c
+LIB_POP3_HDRS=	lib/login.h lib/uidlist.h
 
 AUTHD_SRCS=	authd/authd.c authd/authd_conf.c authd/authd_client.c \
 		authd/authd_worker.c authd/throttle.c authd/backend.c \
@@ -50,30 +50,42 @@ MAILDELIVER_HDRS= maildeliver/deliver.h
 MAILDIRMAKE_SRCS= maildeliver/maildirmake.c
 
 # smtpd-lite receiver
-SMTPD_PROGS=
-SMTPD_SRCS=
-SMTPD_HDRS=
+SMTPD_PROGS=	$(OBJDIR)/smtpd-lite
+SMTPD_SRCS=	smtpd-lite/smtpd.c smtpd-lite/smtpd_conf.c \
+		smtpd-lite/smtp_session.c smtpd-lite/smtp_data.c \
+		smtpd-lite/smtp_auth.c smtpd-lite/smtp_tls.c
+SMTPD_HDRS=	smtpd-lite/smtpd.h
 # mailqueue, its spawner, sendmail and mailq
-QUEUE_PROGS=
-MAILQUEUE_SRCS=
-MAILQUEUE_HDRS=
-SENDMAIL_SRCS=
+QUEUE_PROGS=	$(OBJDIR)/mailqueue $(OBJDIR)/sendmail
+MAILQUEUE_SRCS=	smtpd-lite/mailqueue.c smtpd-lite/queue_conf.c \
+		smtpd-lite/queue_accept.c smtpd-lite/queue_commit.c \
+		smtpd-lite/queue_envelope.c smtpd-lite/queue_scan.c \
+		smtpd-lite/queue_runner.c smtpd-lite/queue_date.c \
+		smtpd-lite/spawner.c
+MAILQUEUE_HDRS=	smtpd-lite/mailqueue.h smtpd-lite/spawner.h
+SENDMAIL_SRCS=	smtpd-lite/sendmail.c smtpd-lite/queue_conf.c \
+		smtpd-lite/queue_date.c
 # pop3sd
-POP3SD_PROGS=
-POP3SD_SRCS=
-POP3SD_HDRS=
+POP3SD_PROGS=	$(OBJDIR)/pop3sd
+POP3SD_SRCS=	pop3sd/pop3sd.c pop3sd/pop3sd_conf.c pop3sd/pop3_session.c \
+		pop3sd/pop3_auth.c pop3sd/pop3_maildrop.c
+POP3SD_HDRS=	pop3sd/pop3sd.h
 
 PROGS=		$(OBJDIR)/authd $(OBJDIR)/authtest $(OBJDIR)/maildeliver \
 		$(OBJDIR)/maildirmake $(SMTPD_PROGS) $(QUEUE_PROGS) \
 		$(POP3SD_PROGS)
 UNIT_TESTS=	config number address base64 iobuf iobuf_tls sock privdrop \
 		maildir authproto queueproto domains
-UNIT_TESTS_POP3=
+UNIT_TESTS_POP3= uidlist
 BENCH_TOOLS=	$(OBJDIR)/diskbench
 
-MAN1=		maildeliver/maildirmake.1
-MAN5=		authd/authd.conf.5
-MAN8=		authd/authd.8 authd/authtest.8 maildeliver/maildeliver.8
+MAN1=		maildeliver/maildirmake.1 smtpd-lite/mailq.1
+MAN5=		authd/authd.conf.5 smtpd-lite/smtpd-lite.conf.5 \
+		smtpd-lite/mailqueue.conf.5 \
+		pop3sd/pop3sd.conf.5
+MAN8=		authd/authd.8 authd/authtest.8 maildeliver/maildeliver.8 \
+		smtpd-lite/mailqueue.8 smtpd-lite/sendmail.8 \
+		smtpd-lite/smtpd-lite.8 pop3sd/pop3sd.8
 
 all: $(PROGS)
 
@@ -106,10 +118,23 @@ $(OBJDIR)/maildirmake: $(MAILDIRMAKE_SRCS) $(OBJDIR)/libbuzon.a
 	    $(ALL_LDFLAGS) $(SYS_LIBS)
 
 # --- smtpd-lite rules ---
+$(OBJDIR)/smtpd-lite: $(SMTPD_SRCS) $(SMTPD_HDRS) $(OBJDIR)/libbuzon.a
+	$(CC) $(ALL_CFLAGS) -o $@ $(SMTPD_SRCS) $(OBJDIR)/libbuzon.a \
+	    $(ALL_LDFLAGS) $(SYS_LIBS)
 
 # --- mailqueue, sendmail rules ---
+$(OBJDIR)/mailqueue: $(MAILQUEUE_SRCS) $(MAILQUEUE_HDRS) $(OBJDIR)/libbuzon.a
+	$(CC) $(ALL_CFLAGS) -o $@ $(MAILQUEUE_SRCS) $(OBJDIR)/libbuzon.a \
+	    $(ALL_LDFLAGS) $(SYS_LIBS)
+
+$(OBJDIR)/sendmail: $(SENDMAIL_SRCS) $(MAILQUEUE_HDRS) $(OBJDIR)/libbuzon.a
+	$(CC) $(ALL_CFLAGS) -o $@ $(SENDMAIL_SRCS) $(OBJDIR)/libbuzon.a \
+	    $(ALL_LDFLAGS) $(SYS_LIBS)
 
 # --- pop3sd rules ---
+$(OBJDIR)/pop3sd: $(POP3SD_SRCS) $(POP3SD_HDRS) $(OBJDIR)/libbuzon.a
+	$(CC) $(ALL_CFLAGS) -o $@ $(POP3SD_SRCS) $(OBJDIR)/libbuzon.a \
+	    $(ALL_LDFLAGS) $(SYS_LIBS)
 
 # Unit tests of lib: one program per module, regress/lib/test_<module>.c.
 unittests: $(OBJDIR)/libbuzon.a regress/lib/unit.h
@@ -134,6 +159,15 @@ check: deps
 	    SANFLAGS="$(SAN)" all unittests
 	$(PYTHON) regress/run.py build-san
 
+# The suite in ./demo on loopback ports (mk/demo.py says how).
+demo: deps all
+	DEMO_DIR="$(DEMO_DIR)" DEMO_PORT="$(DEMO_PORT)" \
+	    DEMO_USERS="$(DEMO_USERS)" DEMO_DETACH="$(DEMO_DETACH)" \
+	    DEMO_ONESHOT="$(DEMO_ONESHOT)" $(PYTHON) mk/demo.py $(OBJDIR) start
+
+demo-stop:
+	DEMO_DIR="$(DEMO_DIR)" $(PYTHON) mk/demo.py $(OBJDIR) stop
+
 bench: all $(BENCH_TOOLS)
 	$(PYTHON) regress/bench/bench.py $(OBJDIR)
 
@@ -141,7 +175,10 @@ install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
 	    $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MANDIR)/man1 \
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
-	install -m 755 $(OBJDIR)/authd $(OBJDIR)/authtest $(DESTDIR)$(SBINDIR)
+	install -m 755 $(OBJDIR)/authd $(OBJDIR)/authtest \
+	    $(OBJDIR)/smtpd-lite $(OBJDIR)/mailqueue $(OBJDIR)/sendmail \
+	    $(OBJDIR)/pop3sd $(DESTDIR)$(SBINDIR)
+	ln -sf $(SBINDIR)/sendmail $(DESTDIR)$(BINDIR)/mailq
 	install -m 755 $(OBJDIR)/maildirmake $(DESTDIR)$(BINDIR)
 	install -m 755 $(OBJDIR)/maildeliver $(DESTDIR)$(LIBEXECDIR)
 	install -m 444 $(MAN1) $(DESTDIR)$(MANDIR)/man1
@@ -154,4 +191,4 @@ lint-man:
 clean:
 	rm -rf build build-san
 
-.PHONY: all unittests deps check bench install lint-man clean
+.PHONY: all unittests deps check demo demo-stop bench install lint-man clean

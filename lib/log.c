@@ -10,6 +10,7 @@
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -57,16 +58,35 @@ log_procname(const char *name)
 	}
 }
 
+/* One write(2) per line, so lines of processes sharing stderr never mix. */
+static void
+log_stderr(const char *msg, const char *err)
+{
+	char	line[LOG_LINE_MAX];
+	int	n;
+
+	n = snprintf(line, sizeof(line), "%s: %s%s%s\n", log_name, msg,
+	    err != NULL ? ": " : "", err != NULL ? err : "");
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line)) {
+		n = sizeof(line) - 1;
+		line[n - 1] = '\n';
+	}
+	/* Nowhere to report a failed write of the log itself. */
+	if (write(STDERR_FILENO, line, n) != n)
+		return;
+}
+
 static void
 vlog(int pri, const char *fmt, va_list ap)
 {
+	char	buf[LOG_LINE_MAX];
 	int	saved = errno;
 
 	if (log_foreground) {
-		fprintf(stderr, "%s: ", log_name);
-		vfprintf(stderr, fmt, ap);
-		fputc('\n', stderr);
-		fflush(stderr);
+		vsnprintf(buf, sizeof(buf), fmt, ap);
+		log_stderr(buf, NULL);
 	} else
 		vsyslog(pri, fmt, ap);
 	errno = saved;
@@ -75,11 +95,11 @@ vlog(int pri, const char *fmt, va_list ap)
 static void
 vlog_errno(int pri, int err, const char *fmt, va_list ap)
 {
-	char	buf[1024];
+	char	buf[LOG_LINE_MAX];
 
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	if (log_foreground)
-		fprintf(stderr, "%s: %s: %s\n", log_name, buf, strerror(err));
+		log_stderr(buf, strerror(err));
 	else
 		syslog(pri, "%s: %s", buf, strerror(err));
 	errno = err;

@@ -13,6 +13,7 @@
 #include "compat.h"
 
 #define LOG_VIS_MAX	256	/* client text kept in one log field */
+#define LOG_LINE_MAX	2048	/* octets of one line on stderr, cut beyond */
 
 void	log_init(const char *progname, int foreground);
 void	log_setverbose(int verbose);

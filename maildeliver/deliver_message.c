@@ -1,7 +1,9 @@
 /*
  * maildeliver: the message copy.  Reads the message once, in order: an
  * optional mbox "From " line (dropped), the header lines (each inspected
- * for a Delivered-To loop), then the body streamed as is.
+ * for a Delivered-To loop), then the body streamed.  A Maildir holds
+ * messages with LF line ends, so each CR LF becomes LF on the way (the
+ * queue keeps SMTP's CR LF); any other CR is kept.
  */
 
 #include <sys/types.h>
@@ -33,7 +35,8 @@ struct msg_in {
 struct msg_out {
 	struct maildir_msg	*m;
 	size_t			 len;
-	char			 buf[DELIVER_BUF_SIZE];
+	int			 held_cr;	/* a CR whose next octet is unread */
+	char			 buf[DELIVER_BUF_SIZE + 1];	/* + a held CR */
 };
 
 /* One header line, or a DELIVER_LINE_MAX piece of a longer one. */
@@ -49,12 +52,13 @@ static int	msg_skipline(struct msg_in *, struct msg_line *);
 static int	line_is_blank(const struct msg_line *);
 static int	line_is_loop(const struct msg_line *, const char *);
 static int	mbox_sender(const struct msg_line *, char *, size_t);
+static size_t	crlf_to_lf(char *, const char *, size_t, int *);
 static int	out_write(struct msg_out *, const void *, size_t);
 static int	out_flush(struct msg_out *);
 static int	write_top(struct msg_out *, const char *, const char *);
 static enum deliver_status copy_headers(struct msg_in *, struct msg_out *,
 		    struct msg_line *, int, const char *);
-static enum deliver_status copy_body(struct msg_in *, struct maildir_msg *);
+static enum deliver_status copy_body(struct msg_in *, struct msg_out *);
 static enum deliver_status write_failed(struct maildir_msg *);
 
 /* 1 with data buffered, 0 at the end of input, -1 on a read error. */
@@ -183,6 +187,30 @@ deliver_addr_clean(const char *in, char *out, size_t outsize)
 	return 0;
 }
 
+/*
+ * Copies src to dst without the CR of each CR LF.  A CR that ends src is
+ * held in *held until the next call shows what follows it.  dst has room
+ * for len + 1 octets; returns the octets put there.
+ */
+static size_t
+crlf_to_lf(char *dst, const char *src, size_t len, int *held)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < len; i++) {
+		if (*held) {
+			*held = 0;
+			if (src[i] != '\n')
+				dst[n++] = '\r';
+		}
+		if (src[i] == '\r')
+			*held = 1;
+		else
+			dst[n++] = src[i];
+	}
+	return n;
+}
+
 static int
 out_flush(struct msg_out *out)
 {
@@ -237,6 +265,8 @@ static enum deliver_status
 copy_headers(struct msg_in *in, struct msg_out *out, struct msg_line *l,
     int r, const char *recipient)
 {
+	char	text[DELIVER_LINE_MAX + 1];
+	size_t	n;
 	int	midline = 0, end;
 
 	for (; r == 1; r = msg_getline(in, l)) {
@@ -246,7 +276,8 @@ copy_headers(struct msg_in *in, struct msg_out *out, struct msg_line *l,
 			    "(Delivered-To)", recipient);
 			return DELIVER_LOOP;
 		}
-		if (out_write(out, l->text, l->len) == -1)
+		n = crlf_to_lf(text, l->text, l->len, &out->held_cr);
+		if (out_write(out, text, n) == -1)
 			return write_failed(out->m);
 		if (end)
 			break;
@@ -257,19 +288,25 @@ copy_headers(struct msg_in *in, struct msg_out *out, struct msg_line *l,
 	return out_flush(out) == -1 ? write_failed(out->m) : DELIVER_OK;
 }
 
-/* Streams what is left, buffered bytes first. */
+/* Streams what is left, buffered bytes first, through out's buffer. */
 static enum deliver_status
-copy_body(struct msg_in *in, struct maildir_msg *m)
+copy_body(struct msg_in *in, struct msg_out *out)
 {
+	size_t	n;
 	int	r;
 
 	while ((r = msg_fill(in)) == 1) {
-		if (maildir_msg_write(m, in->buf + in->pos,
-		    in->len - in->pos) == -1)
-			return write_failed(m);
+		n = crlf_to_lf(out->buf, in->buf + in->pos, in->len - in->pos,
+		    &out->held_cr);
 		in->pos = in->len;
+		if (maildir_msg_write(out->m, out->buf, n) == -1)
+			return write_failed(out->m);
 	}
-	return r == -1 ? DELIVER_TEMPFAIL : DELIVER_OK;
+	if (r == -1)
+		return DELIVER_TEMPFAIL;
+	if (out->held_cr && maildir_msg_write(out->m, "\r", 1) == -1)
+		return write_failed(out->m);
+	return DELIVER_OK;
 }
 
 enum deliver_status
@@ -287,6 +324,7 @@ deliver_copy(int fd, struct maildir_msg *m, const char *sender,
 	in.pos = in.len = 0;
 	out.m = m;
 	out.len = 0;
+	out.held_cr = 0;
 	if ((r = msg_getline(&in, &l)) == -1)
 		return DELIVER_TEMPFAIL;
 	if (r == 1 && strncmp(l.text, MBOX_FROM, strlen(MBOX_FROM)) == 0) {
@@ -300,5 +338,5 @@ deliver_copy(int fd, struct maildir_msg *m, const char *sender,
 		return write_failed(m);
 	if ((st = copy_headers(&in, &out, &l, r, recipient)) != DELIVER_OK)
 		return st;
-	return copy_body(&in, m);
+	return copy_body(&in, &out);
 }

@@ -11,10 +11,15 @@ import buzontest
 
 INSTALLED = {
     "sbin/authd": 0o755, "sbin/authtest": 0o755, "bin/maildirmake": 0o755,
-    "libexec/maildeliver": 0o755,
+    "libexec/maildeliver": 0o755, "sbin/smtpd-lite": 0o755,
+    "sbin/mailqueue": 0o755, "sbin/sendmail": 0o755, "sbin/pop3sd": 0o755,
 }
 PAGES = ["authd/authd.8", "authd/authd.conf.5", "authd/authtest.8",
-         "maildeliver/maildeliver.8", "maildeliver/maildirmake.1"]
+         "maildeliver/maildeliver.8", "maildeliver/maildirmake.1",
+         "smtpd-lite/smtpd-lite.8", "smtpd-lite/smtpd-lite.conf.5",
+         "smtpd-lite/mailqueue.8", "smtpd-lite/mailqueue.conf.5",
+         "smtpd-lite/sendmail.8", "smtpd-lite/mailq.1",
+         "pop3sd/pop3sd.8", "pop3sd/pop3sd.conf.5"]
 
 
 def manpages():
@@ -40,6 +45,8 @@ def test_bmake_build_and_install(workdir):
     for path, mode in INSTALLED.items():
         st = os.stat(os.path.join(dest, "opt/buzon", path))
         assert st.st_mode & 0o777 == mode, path
+    assert os.readlink(os.path.join(dest, "opt/buzon/bin/mailq")) == \
+        "/opt/buzon/sbin/sendmail"
     mandir = "share/man" if os.uname().sysname == "Linux" else "man"
     for page in PAGES:
         section = page[-1]

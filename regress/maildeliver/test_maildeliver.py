@@ -28,6 +28,7 @@ MSG = (b"From: Bob <bob@example.com>\r\n"
        b"body line\n"
        b"Delivered-To: ana@example.org\n"
        b"binary \x00\x01\xff bytes\r\n"
+       b"a lone\rCR stays\r\r\n"
        b"last line without newline")
 
 NAME_RE = re.compile(r"^\d+\.M\d+P\d+Q\d+R[0-9a-f]+\.[^/:]+,S=(\d+)$")
@@ -87,7 +88,9 @@ def test_byte_exact_with_added_headers(workdir):
     r = deliver(["-d", md, "-f", SENDER, "-r", RCPT], MSG)
     assert r.returncode == 0, r.stderr
     assert r.stderr == b""
-    assert only_message(md) == top(SENDER, RCPT) + MSG
+    # CR LF becomes LF (a Maildir holds LF line ends); a lone CR stays.
+    assert only_message(md) == top(SENDER, RCPT) + MSG.replace(b"\r\n",
+                                                                b"\n")
     assert listing(md, "cur") == []
 
 
@@ -99,6 +102,24 @@ def deliver_rss(args, path):
         _, status, usage = os.wait4(p.pid, 0)
         p.returncode = os.waitstatus_to_exitcode(status)
     return p.returncode, usage.ru_maxrss
+
+
+def test_crlf_split_across_reads(workdir):
+    """A CR LF whose CR ends one 64 KiB read and whose LF starts the next
+    still becomes LF; so does one at the very end."""
+    md = make_maildir(os.path.join(workdir, "Maildir"))
+    head = b"Subject: c\r\n\r\n"
+    data = head + b"y" * (65535 - len(head)) + b"\r\ntail\r"
+    path = os.path.join(workdir, "msg")
+    with open(path, "wb") as f:
+        f.write(data)
+    with open(path, "rb") as f:
+        r = subprocess.run([binary("maildeliver"), "-d", md, "-f", SENDER,
+                            "-r", RCPT], stdin=f, env=env(),
+                           capture_output=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert only_message(md) == top(SENDER, RCPT) + b"Subject: c\n\n" + \
+        b"y" * (65535 - len(head)) + b"\ntail\r"
 
 
 def test_large_message_streamed(workdir):

@@ -1,0 +1,327 @@
+/*
+ * The pre-auth process: the AUTHORIZATION state as the daemon's user in
+ * its chroot.  It holds TLS (implicit, or after STLS), takes USER/PASS
+ * or AUTH PLAIN, asks the monitor (lib/login), and after a login relays
+ * plaintext between the client and the session process.
+ */
+
+#include <sys/types.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <tls.h>
+
+#include "authproto.h"
+#include "base64.h"
+#include "iobuf.h"
+#include "log.h"
+#include "login.h"
+#include "pop3sd.h"
+#include "xmalloc.h"
+
+#define POP3_RELAY_SLACK_MS	60000	/* relay idle bound over timeout */
+
+static __dead void	start_relay(struct pop3 *, int);
+
+/* USER, PASS and AUTH need TLS or an address in plaintext_networks. */
+static int
+plaintext_refused(struct pop3 *p)
+{
+	if (p->is_tls || p->plaintext_ok)
+		return 0;
+	pop3_error(p, "[AUTH] plaintext authentication is not allowed "
+	    "here; use STLS first");
+	return 1;
+}
+
+int
+pop3_user(struct pop3 *p, char *args)
+{
+	if (plaintext_refused(p))
+		return -1;
+	if (*args == '\0' || strlen(args) > AUTH_NAME_MAX) {
+		pop3_error(p, "USER needs a name");
+		return -1;
+	}
+	free(p->user);
+	p->user = xstrdup(args);
+	return pop3_reply(p, "send PASS");
+}
+
+/* Asks the monitor; does not return after a login. */
+static int
+do_login(struct pop3 *p, const char *user, const char *pass,
+    const char *method)
+{
+	char			 ctx[64], reason[AUTH_REASON_MAX + 1];
+	char			 vis[LOG_VIS_MAX];
+	enum login_result	 r;
+	int			 fd;
+
+	snprintf(ctx, sizeof(ctx), "tls=%s method=%s",
+	    p->is_tls ? "yes" : "no", method);
+	r = login_auth(p->chan, user, pass, ctx, strlen(ctx), &fd, reason,
+	    sizeof(reason));
+	if (r == LOGIN_OK)
+		start_relay(p, fd);
+	log_vis(vis, sizeof(vis), user, strlen(user));
+	pop3_log(p, "event=login-failed user=%s method=%s result=%s", vis,
+	    method, r == LOGIN_FAIL ? "fail" : "tempfail");
+	if (r == LOGIN_FAIL) {
+		pop3_error(p, "[AUTH] invalid user name or password");
+		return -1;
+	}
+	pop3_error(p, "[SYS/TEMP] authentication service unavailable, "
+	    "try again later");
+	if (r == LOGIN_ERROR) {
+		p->end = "monitor-gone";
+		pop3_enter_state(p, POP3_CLOSED);
+	}
+	return 0;
+}
+
+int
+pop3_pass(struct pop3 *p, char *args)
+{
+	int	rv;
+
+	if (plaintext_refused(p))
+		return -1;
+	if (p->user == NULL) {
+		pop3_error(p, "USER first");
+		return -1;
+	}
+	if (strlen(args) > AUTH_PASS_MAX) {
+		explicit_bzero(args, strlen(args));
+		pop3_error(p, "[AUTH] password too long");
+		return -1;
+	}
+	rv = do_login(p, p->user, args, "user");
+	explicit_bzero(args, strlen(args));
+	free(p->user);
+	p->user = NULL;
+	return rv;
+}
+
+/* "authzid NUL authcid NUL passwd" of RFC 4616; 0 or -1. */
+static int
+plain_decode(const char *b64, char *user, char *pass)
+{
+	char	 buf[AUTH_NAME_MAX * 2 + AUTH_PASS_MAX + 3];
+	char	*authcid, *pw;
+	ssize_t	 n;
+
+	if (strcmp(b64, "=") == 0)
+		return -1;		/* an empty response holds nothing */
+	if ((n = base64_decode(b64, strlen(b64), buf, sizeof(buf) - 1)) < 0)
+		return -1;
+	buf[n] = '\0';
+	if ((authcid = memchr(buf, '\0', n)) == NULL)
+		goto fail;
+	authcid++;
+	if ((pw = memchr(authcid, '\0', n - (authcid - buf))) == NULL)
+		goto fail;
+	pw++;
+	if (memchr(pw, '\0', n - (pw - buf)) != NULL ||
+	    strlen(authcid) == 0 || strlen(authcid) > AUTH_NAME_MAX ||
+	    strlen(pw) > AUTH_PASS_MAX ||
+	    (buf[0] != '\0' && strcmp(buf, authcid) != 0))
+		goto fail;
+	strlcpy(user, authcid, AUTH_NAME_MAX + 1);
+	strlcpy(pass, pw, AUTH_PASS_MAX + 1);
+	explicit_bzero(buf, sizeof(buf));
+	return 0;
+fail:
+	explicit_bzero(buf, sizeof(buf));
+	return -1;
+}
+
+/* The client's response after "+ ": NULL when cancelled or broken. */
+static char *
+sasl_response(struct pop3 *p)
+{
+	enum iobuf_result	 r;
+	char			*line;
+	size_t			 len;
+	int			 flags;
+
+	iobuf_write(p->io, "+ \r\n", 4);
+	if (pop3_flush(p) == -1)
+		return NULL;
+	iobuf_set_maxline(p->io, p->conf->max_auth_line);
+	r = iobuf_getline(p->io, &line, &len, &flags);
+	iobuf_set_maxline(p->io, p->conf->max_line);
+	if (r == IOBUF_OK && !(flags & (IOBUF_NUL | IOBUF_PARTIAL)))
+		return line;
+	if (r != IOBUF_TOOLONG) {
+		p->end = r == IOBUF_TIMEOUT ? "timeout" : "dropped";
+		pop3_enter_state(p, POP3_CLOSED);
+	}
+	return NULL;
+}
+
+static int
+auth_plain(struct pop3 *p, char *initial)
+{
+	char	 user[AUTH_NAME_MAX + 1], pass[AUTH_PASS_MAX + 1];
+	char	*resp = initial;
+	int	 rv;
+
+	if (resp == NULL && (resp = sasl_response(p)) == NULL) {
+		if (p->state == POP3_CLOSED)
+			return 0;
+		pop3_error(p, "[AUTH] response too long");
+		return -1;
+	}
+	if (strcmp(resp, "*") == 0) {
+		pop3_error(p, "authentication cancelled");
+		return -1;
+	}
+	if (plain_decode(resp, user, pass) == -1) {
+		explicit_bzero(resp, strlen(resp));
+		pop3_error(p, "[AUTH] malformed PLAIN response");
+		return -1;
+	}
+	explicit_bzero(resp, strlen(resp));
+	rv = do_login(p, user, pass, "plain");
+	explicit_bzero(pass, sizeof(pass));
+	return rv;
+}
+
+int
+pop3_auth(struct pop3 *p, char *args)
+{
+	char	*argv[2];
+	int	 argc;
+
+	if (plaintext_refused(p))
+		return -1;
+	if ((argc = pop3_split(args, argv, 2)) == -1) {
+		pop3_error(p, "AUTH takes a mechanism and a response");
+		return -1;
+	}
+	if (argc == 0) {
+		pop3_reply(p, "mechanisms follow");
+		iobuf_printf(p->io, "PLAIN\r\n.\r\n");
+		return 0;
+	}
+	if (strcasecmp(argv[0], "PLAIN") != 0) {
+		pop3_error(p, "unsupported mechanism");
+		return -1;
+	}
+	return auth_plain(p, argc == 2 ? argv[1] : NULL);
+}
+
+/* RFC 2595: nothing sent before the handshake survives it. */
+int
+pop3_stls(struct pop3 *p, char *args)
+{
+	if (*args != '\0') {
+		pop3_error(p, "STLS takes no argument");
+		return -1;
+	}
+	if (p->is_tls || p->tls_server == NULL) {
+		pop3_error(p, "TLS is already active");
+		return -1;
+	}
+	pop3_reply(p, "begin TLS negotiation");
+	if (pop3_flush(p) == -1)
+		return 0;
+	iobuf_discard(p->io);
+	if (tls_accept_socket(p->tls_server, &p->tls, p->fd) == -1) {
+		pop3_log(p, "event=tls-failed error=\"%s\"",
+		    tls_error(p->tls_server));
+		p->end = "tls-failed";
+		pop3_enter_state(p, POP3_CLOSED);
+		return 0;
+	}
+	iobuf_set_tls(p->io, p->tls);
+	p->is_tls = 1;
+	free(p->user);
+	p->user = NULL;
+	return 0;
+}
+
+/* After the login: relay to the session until the end, then exit. */
+static __dead void
+start_relay(struct pop3 *p, int fd)
+{
+	size_t	 n;
+	char	*pending = NULL;
+	int	 rv = -1;
+
+	free(p->user);
+	p->user = NULL;
+	if (pop3_flush(p) == 0) {
+		if ((n = iobuf_pending(p->io)) > 0) {
+			pending = xmalloc(n);
+			if (iobuf_read(p->io, pending, n) != IOBUF_OK)
+				n = 0;
+		}
+		iobuf_free(p->io);	/* the relay has buffers of its own */
+		p->io = NULL;
+		rv = login_relay(p->fd, p->tls, fd, pending, n,
+		    (int)(p->conf->timeout * 1000 + POP3_RELAY_SLACK_MS));
+		free(pending);
+	}
+	close(fd);
+	if (p->tls != NULL && rv == 0)
+		tls_close(p->tls);
+	_exit(0);
+}
+
+static void
+greet(struct pop3 *p, struct pop3sd_ctx *x)
+{
+	char	vis[LOG_VIS_MAX];
+
+	if (x->kind == LISTEN_POP3S) {
+		if (tls_accept_socket(x->tls_server, &p->tls, p->fd) == -1)
+			fatalx("pop3 session=%s event=tls-failed error=\"%s\"",
+			    p->info->id, tls_error(x->tls_server));
+		iobuf_set_tls(p->io, p->tls);
+		p->is_tls = 1;
+	}
+	pop3_log(p, "event=connect addr=%s port=%d local_port=%d tls=%s "
+	    "plaintext_ok=%s", log_vis(vis, sizeof(vis), p->info->addr,
+	    strlen(p->info->addr)), p->info->port, p->info->local_port,
+	    p->is_tls ? "yes" : "no", p->plaintext_ok ? "yes" : "no");
+	pop3_reply(p, "%s", x->conf->greeting);
+	if (pop3_flush(p) == -1 && p->is_tls)
+		pop3_log(p, "event=tls-failed error=\"%s\"",
+		    tls_error(p->tls) ? tls_error(p->tls) : "handshake");
+}
+
+/* lib/login's pre-auth entry: privileges are dropped already. */
+void
+pop3_preauth(int client, int chan, const struct login_info *info,
+    void *arg)
+{
+	struct pop3sd_ctx	*x = arg;
+	struct pop3		 p;
+
+	if (pledge("stdio recvfd", NULL) == -1)
+		fatal("pledge");
+	memset(&p, 0, sizeof(p));
+	p.conf = x->conf;
+	p.info = info;
+	p.fd = client;
+	p.chan = chan;
+	p.state = POP3_AUTHORIZATION;
+	p.tls_server = x->kind == LISTEN_POP3 ? x->tls_server : NULL;
+	p.plaintext_ok = pop3sd_net_match(x->conf, info->addr);
+	p.io = iobuf_new(client, x->conf->max_line,
+	    (int)x->conf->login_timeout * 1000);
+	greet(&p, x);
+	if (p.state != POP3_CLOSED)
+		pop3_loop(&p);
+	pop3_log(&p, "event=disconnect state=authorization result=%s",
+	    p.end ? p.end : "closed");
+	if (p.tls != NULL)
+		tls_close(p.tls);
+	_exit(0);
+}

@@ -1,0 +1,238 @@
+/*
+ * pop3sd.conf: the keyword table (every default lives here), "listen"
+ * lines and the CIDR list of plaintext_networks.  pop3sd.conf(5)
+ * documents each keyword.
+ */
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <pwd.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compat.h"
+#include "log.h"
+#include "number.h"
+#include "pop3sd.h"
+#include "privdrop.h"
+#include "xmalloc.h"
+
+static int	conf_listen_parse(void *, int, char **, char *, size_t);
+static void	conf_listen_print(void *, FILE *);
+
+#define OFF(m)	offsetof(struct pop3sd_conf, m)
+
+static const struct config_keyword pop3sd_keywords[] = {
+	{ "listen", CONF_FUNC, 0, 0, 0, NULL, conf_listen_parse,
+	    conf_listen_print },
+	{ "tls_cert", CONF_STRING, OFF(tls_cert), 0, 0,
+	    "/etc/ssl/buzon.crt", NULL, NULL },
+	{ "tls_key", CONF_STRING, OFF(tls_key), 0, 0,
+	    "/etc/ssl/private/buzon.key", NULL, NULL },
+	{ "plaintext_networks", CONF_LIST, OFF(plaintext_networks), 0, 0,
+	    NULL, NULL, NULL },
+	{ "user", CONF_STRING, OFF(user), 0, 0, "_pop3sd", NULL, NULL },
+	{ "chroot", CONF_STRING, OFF(chroot), 0, 0, "/var/empty", NULL,
+	    NULL },
+	{ "authd_socket", CONF_STRING, OFF(authd_socket), 0, 0,
+	    "/var/run/authd.sock", NULL, NULL },
+	{ "max_sessions", CONF_NUMBER, OFF(max_sessions), 1, 100000, "500",
+	    NULL, NULL },
+	{ "max_sessions_per_addr", CONF_NUMBER, OFF(max_sessions_per_addr),
+	    1, 100000, "20", NULL, NULL },
+	{ "max_line", CONF_NUMBER, OFF(max_line), 255, 8192, "255", NULL,
+	    NULL },
+	{ "max_auth_line", CONF_NUMBER, OFF(max_auth_line), 255, 16384,
+	    "2048", NULL, NULL },
+	{ "login_timeout", CONF_DURATION, OFF(login_timeout), 1, 3600,
+	    "60s", NULL, NULL },
+	{ "timeout", CONF_DURATION, OFF(timeout), 1, 86400, "10m", NULL,
+	    NULL },
+	{ "max_errors", CONF_NUMBER, OFF(max_errors), 1, 1000, "10", NULL,
+	    NULL },
+	{ "max_messages", CONF_NUMBER, OFF(max_messages), 1, 10000000,
+	    "100000", NULL, NULL },
+	{ "greeting", CONF_STRING, OFF(greeting), 0, 0, "POP3 server ready",
+	    NULL, NULL }
+};
+
+static int
+conf_listen_parse(void *conf, int argc, char **argv, char *err,
+    size_t errlen)
+{
+	struct pop3sd_conf	*c = conf;
+	struct pop3_listen	*l;
+	long long		 port;
+
+	if (argc != 4) {
+		snprintf(err, errlen, "listen: takes ADDR PORT pop3s|pop3");
+		return -1;
+	}
+	if (c->nlisten == POP3SD_LISTEN_MAX) {
+		snprintf(err, errlen, "listen: more than %d lines",
+		    POP3SD_LISTEN_MAX);
+		return -1;
+	}
+	if (parse_number(argv[2], 1, 65535, &port) == -1) {
+		snprintf(err, errlen, "listen: bad port %s", argv[2]);
+		return -1;
+	}
+	l = &c->listen[c->nlisten];
+	if (strcmp(argv[3], "pop3s") == 0)
+		l->kind = LISTEN_POP3S;
+	else if (strcmp(argv[3], "pop3") == 0)
+		l->kind = LISTEN_POP3;
+	else {
+		snprintf(err, errlen, "listen: unknown kind %s", argv[3]);
+		return -1;
+	}
+	l->addr = xstrdup(argv[1]);
+	l->port = xstrdup(argv[2]);
+	c->nlisten++;
+	return 0;
+}
+
+static void
+conf_listen_print(void *conf, FILE *fp)
+{
+	struct pop3sd_conf	*c = conf;
+	size_t			 i;
+
+	for (i = 0; i < c->nlisten; i++)
+		fprintf(fp, "listen %s %s %s\n", c->listen[i].addr,
+		    c->listen[i].port,
+		    c->listen[i].kind == LISTEN_POP3S ? "pop3s" : "pop3");
+}
+
+/* "192.0.2.0/24", "2001:db8::/32" or one address. */
+static int
+net_parse(const char *s, struct pop3_net *n)
+{
+	char		 buf[INET6_ADDRSTRLEN + 8], *slash;
+	long long	 p;
+
+	if (strlcpy(buf, s, sizeof(buf)) >= sizeof(buf))
+		return -1;
+	if ((slash = strchr(buf, '/')) != NULL)
+		*slash++ = '\0';
+	memset(n, 0, sizeof(*n));
+	if (inet_pton(AF_INET, buf, n->addr) == 1) {
+		n->family = AF_INET;
+		n->prefix = 32;
+	} else if (inet_pton(AF_INET6, buf, n->addr) == 1) {
+		n->family = AF_INET6;
+		n->prefix = 128;
+	} else
+		return -1;
+	if (slash != NULL) {
+		if (parse_number(slash, 0, n->prefix, &p) == -1)
+			return -1;
+		n->prefix = (int)p;
+	}
+	return 0;
+}
+
+static int
+prefix_match(const uint8_t *a, const uint8_t *b, int bits)
+{
+	int	bytes = bits / 8, rest = bits % 8;
+
+	if (memcmp(a, b, bytes) != 0)
+		return 0;
+	if (rest == 0)
+		return 1;
+	return ((a[bytes] ^ b[bytes]) & (0xff << (8 - rest))) == 0;
+}
+
+/* 1 when addr (text) is inside one of plaintext_networks. */
+int
+pop3sd_net_match(const struct pop3sd_conf *c, const char *addr)
+{
+	uint8_t	a[16];
+	int	family;
+	size_t	i;
+
+	if (inet_pton(AF_INET, addr, a) == 1)
+		family = AF_INET;
+	else if (inet_pton(AF_INET6, addr, a) == 1) {
+		family = AF_INET6;
+		if (IN6_IS_ADDR_V4MAPPED((struct in6_addr *)a)) {
+			memmove(a, a + 12, 4);
+			family = AF_INET;
+		}
+	} else
+		return 0;
+	for (i = 0; i < c->nnets; i++)
+		if (c->nets[i].family == family &&
+		    prefix_match(a, c->nets[i].addr, c->nets[i].prefix))
+			return 1;
+	return 0;
+}
+
+static int
+conf_check(struct pop3sd_conf *c, const char *path)
+{
+	size_t	i;
+	int	rv = 0;
+
+	if (c->nlisten == 0) {
+		log_warnx("%s: no listen line", path);
+		rv = -1;
+	}
+	for (i = 0; i < c->plaintext_networks.n; i++) {
+		if (c->nnets == POP3SD_NETS_MAX ||
+		    net_parse(c->plaintext_networks.v[i],
+		    &c->nets[c->nnets]) == -1) {
+			log_warnx("%s: plaintext_networks: bad network %s",
+			    path, c->plaintext_networks.v[i]);
+			rv = -1;
+			continue;
+		}
+		c->nnets++;
+	}
+	if (c->chroot[0] != '/') {
+		log_warnx("%s: chroot: not an absolute path", path);
+		rv = -1;
+	}
+	if (privdrop_needed() && getpwnam(c->user) == NULL) {
+		log_warnx("user: no such user %s", c->user);
+		rv = -1;
+	}
+	return rv;
+}
+
+int
+pop3sd_conf_load(struct pop3sd_conf *c, const char *path)
+{
+	memset(c, 0, sizeof(*c));
+	if (config_defaults(pop3sd_keywords, nitems(pop3sd_keywords),
+	    c) == -1 || config_load(path, pop3sd_keywords,
+	    nitems(pop3sd_keywords), c) == -1)
+		return -1;
+	return conf_check(c, path);
+}
+
+void
+pop3sd_conf_print(struct pop3sd_conf *c, FILE *fp)
+{
+	config_print(pop3sd_keywords, nitems(pop3sd_keywords), c, fp);
+}
+
+void
+pop3sd_conf_free(struct pop3sd_conf *c)
+{
+	size_t	i;
+
+	for (i = 0; i < c->nlisten; i++) {
+		free(c->listen[i].addr);
+		free(c->listen[i].port);
+	}
+	c->nlisten = 0;
+	config_free(pop3sd_keywords, nitems(pop3sd_keywords), c);
+}

@@ -1,0 +1,339 @@
+"""The queue socket protocol in Python (lib/queueproto.h), and a started
+mailqueue with authd, users and Maildirs in a temporary directory."""
+
+import os
+import pwd
+import socket
+import struct
+import sys
+import time
+
+import buzontest
+
+sys.path.insert(0, os.path.join(buzontest.ROOT, "regress", "authd"))
+from authdwire import Authd, mkhash, passwd_line  # noqa: E402
+
+VERSION = 1
+MAIL, RCPT, DATA, END, ABORT, LIST = 0x01, 0x02, 0x03, 0x04, 0x05, 0x10
+OK, FAIL, TEMPFAIL, ERROR = 0x81, 0x82, 0x83, 0x84
+ENTRY, ENTRY_RCPT, LISTEND = 0x90, 0x91, 0x92
+TAGS = {"sender": 1, "flags": 2, "rcpt": 3, "id": 4, "reason": 5,
+        "created": 6, "size": 7, "state": 8}
+NAMES = {v: k for k, v in TAGS.items()}
+U64 = ("flags", "created", "size")
+F_RECEIVED, F_8BITMIME = 0x01, 0x02
+FRAME_MAX = 65536
+
+
+def field(name, value):
+    tag = TAGS[name] if isinstance(name, str) else name
+    if isinstance(value, int):
+        value = struct.pack(">Q", value)
+    elif isinstance(value, str):
+        value = value.encode()
+    return struct.pack(">BH", tag, len(value)) + value
+
+
+def frame(mtype, payload=b"", version=VERSION, length=None):
+    n = len(payload) if length is None else length
+    return struct.pack(">BBI", version, mtype, n) + payload
+
+
+def mail_frame(sender, flags=0):
+    return frame(MAIL, field("sender", sender) + field("flags", flags))
+
+
+def rcpt_frame(rcpt):
+    return frame(RCPT, field("rcpt", rcpt))
+
+
+def data_frames(data, chunk=16384):
+    return b"".join(frame(DATA, data[i:i + chunk])
+                    for i in range(0, len(data), chunk))
+
+
+def decode(payload):
+    out, off = {}, 0
+    while off < len(payload):
+        tag, n = struct.unpack(">BH", payload[off:off + 3])
+        v = payload[off + 3:off + 3 + n]
+        name = NAMES[tag]
+        out[name] = struct.unpack(">Q", v)[0] if name in U64 else v.decode()
+        off += 3 + n
+    return out
+
+
+class Conn:
+    """One connection to the queue socket."""
+
+    def __init__(self, path, timeout=30.0):
+        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.s.settimeout(timeout)
+        self.s.connect(path)
+
+    def close(self):
+        self.s.close()
+
+    def send(self, data):
+        self.s.sendall(data)
+
+    def _read(self, n):
+        buf = b""
+        while len(buf) < n:
+            chunk = self.s.recv(n - len(buf))
+            if not chunk:
+                return None
+            buf += chunk
+        return buf
+
+    def recv_frame(self):
+        """(type, fields), or None at EOF."""
+        hdr = self._read(6)
+        if hdr is None:
+            return None
+        version, mtype, n = struct.unpack(">BBI", hdr)
+        assert version == VERSION
+        payload = self._read(n)
+        assert payload is not None, "answer cut short"
+        return mtype, decode(payload)
+
+    def at_eof(self):
+        try:
+            return self.s.recv(1) == b""
+        except ConnectionResetError:
+            return True
+
+    def submit(self, sender, rcpts, data, flags=0):
+        """Sends one message; returns the answer (type, fields)."""
+        if isinstance(data, str):
+            data = data.encode()
+        out = mail_frame(sender, flags)
+        out += b"".join(rcpt_frame(r) for r in rcpts)
+        out += data_frames(data) + frame(END)
+        self.send(out)
+        return self.recv_frame()
+
+    def list(self):
+        """[(entry fields, [rcpt fields...])]"""
+        self.send(frame(LIST))
+        out = []
+        while True:
+            t, f = self.recv_frame()
+            if t == LISTEND:
+                return out
+            if t == ENTRY:
+                out.append((f, []))
+            else:
+                assert t == ENTRY_RCPT, t
+                out[-1][1].append(f)
+
+
+def queue_user():
+    if buzontest.IS_ROOT:
+        return "nobody"
+    return pwd.getpwuid(os.geteuid()).pw_name
+
+
+class User:
+    def __init__(self, name, uid, home):
+        self.name, self.uid, self.home = name, uid, home
+        self.maildir = os.path.join(home, "Maildir")
+
+    def messages(self):
+        new = os.path.join(self.maildir, "new")
+        if not os.path.isdir(new):
+            return []
+        out = []
+        for n in sorted(os.listdir(new)):
+            with open(os.path.join(new, n), "rb") as f:
+                out.append(f.read())
+        return out
+
+    def files(self):
+        new = os.path.join(self.maildir, "new")
+        if not os.path.isdir(new):
+            return []
+        return [os.path.join(new, n) for n in sorted(os.listdir(new))]
+
+
+class Mailqueue:
+    """authd (file backend) plus mailqueue, in workdir."""
+
+    USERS = (("ana", 2101), ("bob", 2102), ("cyd", 2103))
+
+    def __init__(self, workdir, conf="", maildeliver=None, users=None,
+                 env=None):
+        self.dir = workdir
+        self.sock = os.path.join(workdir, "queue.sock")
+        self.qdir = os.path.join(workdir, "queue")
+        self.conf = os.path.join(workdir, "mailqueue.conf")
+        self.logpath = os.path.join(workdir, "mailqueue.log")
+        self.domains = os.path.join(workdir, "local-host-names")
+        self.env = env
+        homes = os.path.join(workdir, "home")
+        os.makedirs(homes, exist_ok=True)
+        os.chmod(homes, 0o755)
+        self.users = {}
+        lines = []
+        for name, uid in (users or self.USERS):
+            home = os.path.join(homes, name)
+            os.mkdir(home, 0o755)
+            if buzontest.IS_ROOT:
+                os.chown(home, uid, uid)
+            else:
+                uid = os.geteuid()
+            self.users[name] = User(name, uid, home)
+            lines.append(passwd_line(name, mkhash(name + "-pw"), uid, uid,
+                                     home))
+        self.authd = Authd(os.path.join(workdir), lines)
+        with open(self.domains, "w") as f:
+            f.write("# local\nexample.org\nmail.example.org\n")
+        self.maildeliver = maildeliver or buzontest.binary("maildeliver")
+        base = [("queue_dir", self.qdir), ("socket", self.sock),
+                ("user", queue_user()), ("authd_socket", self.authd.sock),
+                ("maildeliver", self.maildeliver),
+                ("local_domains", self.domains),
+                ("hostname", "mx.example.org"), ("retry_min", "1s"),
+                ("retry_max", "4s")]
+        given = {line.split()[0] for line in conf.splitlines()
+                 if line.strip() and not line.startswith("#")}
+        self.text = "".join("%s %s\n" % kv for kv in base
+                            if kv[0] not in given) + conf
+        with open(self.conf, "w") as f:
+            f.write(self.text)
+        self.daemon = None
+        self.last_rc = None
+
+    def start(self):
+        if self.authd.daemon is None:
+            self.authd.start()
+        try:
+            return self.start_queue()
+        except BaseException:
+            self.authd.stop()
+            raise
+
+    def start_queue(self):
+        seen = len(self.log())
+        self.daemon = buzontest.Daemon(
+            [buzontest.binary("mailqueue"), "-d", "-v", "-f", self.conf],
+            self.logpath, env=self.env)
+        try:
+            buzontest.wait_for(
+                lambda: (not self.daemon.running()) or
+                "queue event=start" in self.log()[seen:], 15,
+                "mailqueue start")
+        except TimeoutError:
+            self.daemon.stop()
+            raise
+        assert self.daemon.running(), self.log()
+        return self
+
+    @property
+    def pid(self):
+        return self.daemon.proc.pid
+
+    def children(self):
+        with open("/proc/%d/task/%d/children" % (self.pid, self.pid)) as f:
+            return [int(p) for p in f.read().split()]
+
+    def log(self):
+        try:
+            with open(self.logpath, errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def wait_log(self, text, timeout=15, count=1):
+        buzontest.wait_for(lambda: self.log().count(text) >= count, timeout,
+                           "log line " + text + "\n" + self.log())
+
+    def connect(self, timeout=30.0):
+        return Conn(self.sock, timeout)
+
+    def submit(self, sender, rcpts, data, flags=0):
+        c = self.connect()
+        try:
+            return c.submit(sender, rcpts, data, flags)
+        finally:
+            c.close()
+
+    def queued(self, sub="env"):
+        return sorted(os.listdir(os.path.join(self.qdir, sub)))
+
+    def envelope(self, qid):
+        with open(os.path.join(self.qdir, "env", qid)) as f:
+            return f.read()
+
+    def stop_queue(self):
+        if self.daemon is None:
+            return self.last_rc
+        self.last_rc = self.daemon.stop()
+        self.daemon = None
+        return self.last_rc
+
+    def stop(self):
+        rc = self.stop_queue()
+        self.authd.stop()
+        return rc
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        rc = self.stop()
+        if exc[0] is None:
+            assert rc == 0, "mailqueue exited %s:\n%s" % (rc, self.log())
+
+
+def wait_delivered(user, n=1, timeout=20):
+    buzontest.wait_for(lambda: len(user.messages()) >= n, timeout,
+                       "%d message(s) for %s" % (n, user.name))
+    return user.messages()
+
+
+def submit_as(path, uid, gid, sender, rcpts, data, flags=0):
+    """Submits from a child running as uid/gid; returns (type, fields)."""
+    import json
+    rfd, wfd = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(rfd)
+            os.setgroups([])
+            os.setgid(gid)
+            os.setuid(uid)
+            c = Conn(path, timeout=20)
+            t, f = c.submit(sender, rcpts, data, flags)
+            os.write(wfd, json.dumps([t, f]).encode())
+        except BaseException as e:
+            os.write(wfd, json.dumps([0, {"error": repr(e)}]).encode())
+        os._exit(0)
+    os.close(wfd)
+    out = b""
+    while True:
+        chunk = os.read(rfd, 4096)
+        if not chunk:
+            break
+        out += chunk
+    os.close(rfd)
+    os.waitpid(pid, 0)
+    t, f = json.loads(out)
+    return t, f
+
+
+def received_ids(messages):
+    """Queue ids named in the Received: lines mailqueue added."""
+    import re
+    ids = []
+    for m in messages:
+        ids += re.findall(rb"\(buzon mailqueue\) id ([0-9A-Za-z]+);", m)
+    return [i.decode() for i in ids]
+
+
+def proc_uid(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("Uid:"):
+                return int(line.split()[1])
+    return None

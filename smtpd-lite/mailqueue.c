@@ -1,0 +1,386 @@
+/*
+ * mailqueue: start-up, the ppoll(2) loop of the main process, the
+ * acceptor children and the signals.
+ *
+ * Start-up order: parse the configuration, resolve names, make the
+ * queue directory, open the socket, fork the spawner (which stays root),
+ * drop privileges to the queue user, pledge and unveil, clean the queue,
+ * load every envelope, loop.
+ */
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "compat.h"
+#include "log.h"
+#include "mailqueue.h"
+#include "privdrop.h"
+#include "queueproto.h"
+#include "sock.h"
+#include "xmalloc.h"
+
+#define MAILQUEUE_IDLE_MS	60000	/* longest ppoll(2) sleep */
+#define MAILQUEUE_NOTIFY_MAX	64	/* octets of one notice */
+#define MAILQUEUE_RESCAN_S	300	/* between scans of env/ */
+
+struct mailqueue {
+	struct mailqueue_conf	*conf;
+	int			 listen_fd;
+	int			 notify[2];	/* [0] main, [1] acceptors */
+	pid_t			 spawner;
+	struct runner		*runner;
+	pid_t			*clients;	/* acceptor pids, 0: free */
+	size_t			 nclients;
+};
+
+static volatile sig_atomic_t	got_term, got_hup, got_chld;
+
+static __dead void usage(void);
+static void	signal_handler(int);
+static void	signal_setup(sigset_t *);
+static void	signal_child_reset(void);
+static void	startup(struct mailqueue *, int);
+static void	loop(struct mailqueue *);
+static void	housekeeping(struct mailqueue *, time_t *);
+static void	shutdown_all(struct mailqueue *);
+static void	accept_one(struct mailqueue *);
+static void	refuse_client(int);
+static void	notify_read(struct mailqueue *);
+static void	reap(struct mailqueue *);
+
+static __dead void
+usage(void)
+{
+	fprintf(stderr, "usage: mailqueue [-dnv] [-f file]\n");
+	exit(EX_USAGE);
+}
+
+static void
+signal_handler(int sig)
+{
+	if (sig == SIGHUP)
+		got_hup = 1;
+	else if (sig == SIGCHLD)
+		got_chld = 1;
+	else
+		got_term = 1;
+}
+
+/* The signals stay blocked except inside ppoll(2): no lost wake-up. */
+static void
+signal_setup(sigset_t *pollmask)
+{
+	struct sigaction	sa;
+	sigset_t		block;
+	const int		sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD };
+	size_t			i;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sigemptyset(&block);
+	sa.sa_handler = signal_handler;
+	for (i = 0; i < nitems(sigs); i++) {
+		sigaction(sigs[i], &sa, NULL);
+		sigaddset(&block, sigs[i]);
+	}
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sigprocmask(SIG_BLOCK, &block, pollmask);
+	for (i = 0; i < nitems(sigs); i++)
+		sigdelset(pollmask, sigs[i]);
+}
+
+/* An acceptor child starts with default signals, none blocked. */
+static void
+signal_child_reset(void)
+{
+	struct sigaction	sa;
+	sigset_t		none;
+	const int		sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD };
+	size_t			i;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = SIG_DFL;
+	for (i = 0; i < nitems(sigs); i++)
+		sigaction(sigs[i], &sa, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct mailqueue_conf	 conf;
+	struct mailqueue	 q;
+	const char		*path = MAILQUEUE_CONF;
+	int			 ch, debug = 0, check = 0, verbose = 0;
+
+	while ((ch = getopt(argc, argv, "df:nv")) != -1) {
+		switch (ch) {
+		case 'd':
+			debug = 1;
+			break;
+		case 'f':
+			path = optarg;
+			break;
+		case 'n':
+			check = 1;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	log_init("mailqueue", debug || check);
+	log_setverbose(verbose);
+	if (mailqueue_conf_load(&conf, path) == -1 ||
+	    mailqueue_conf_resolve(&conf, path) == -1) {
+		mailqueue_conf_free(&conf);
+		return EX_CONFIG;
+	}
+	if (check) {
+		if (verbose)
+			mailqueue_conf_print(&conf, stdout);
+		fprintf(stderr, "configuration OK\n");
+		mailqueue_conf_free(&conf);
+		return EX_OK;
+	}
+	memset(&q, 0, sizeof(q));
+	q.conf = &conf;
+	startup(&q, debug);
+	loop(&q);
+	shutdown_all(&q);
+	mailqueue_conf_free(&conf);
+	return EX_OK;
+}
+
+static void
+startup(struct mailqueue *q, int debug)
+{
+	struct mailqueue_conf	*c = q->conf;
+	int			 fd;
+
+	umask(077);
+	if (queue_dirs_setup(c) == -1)
+		fatalx("queue directory %s unusable", c->queue_dir);
+	if ((q->listen_fd = sock_listen_unix(c->socket_path, c->socket_mode,
+	    (gid_t)-1, MAILQUEUE_BACKLOG)) == -1)
+		fatal("listen on %s", c->socket_path);
+	if (sock_nonblock(q->listen_fd, 1) == -1)
+		fatal("socket");
+	if (!debug && daemon(1, 0) == -1)
+		fatal("daemon");
+	q->spawner = spawner_start(c, &fd);
+	if (privdrop(c->user, NULL, NULL) == -1)
+		fatalx("privilege drop to %s failed", c->user);
+	if (unveil(c->queue_dir, "rwc") == -1 ||
+	    unveil(c->local_domains, "r") == -1 ||
+	    unveil(c->socket_path, "c") == -1 || unveil(NULL, NULL) == -1)
+		fatal("unveil");
+	if (pledge("stdio rpath wpath cpath fattr proc getpw unix sendfd",
+	    NULL) == -1)
+		fatal("pledge");
+	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, q->notify) == -1)
+		fatal("socketpair");
+	if (sock_nonblock(q->notify[0], 1) == -1)
+		fatal("socket");
+	q->clients = xcalloc(c->max_clients, sizeof(*q->clients));
+	queue_clean();
+	q->runner = runner_new(c, fd);
+	runner_load_all(q->runner);
+	log_info("queue event=start socket=%s dir=%s uid=%u spawner=%ld",
+	    c->socket_path, c->queue_dir, (unsigned)geteuid(),
+	    (long)q->spawner);
+}
+
+static void
+shutdown_all(struct mailqueue *q)
+{
+	size_t	i;
+
+	log_info("queue event=stop");
+	for (i = 0; i < (size_t)q->conf->max_clients; i++)
+		if (q->clients[i] > 0)
+			(void)kill(q->clients[i], SIGTERM);
+	close(q->listen_fd);
+	close(q->notify[0]);
+	close(q->notify[1]);
+	/* The spawner exits when its socket closes. */
+	close(runner_spawner_fd(q->runner));
+	if (unlink(q->conf->socket_path) == -1)
+		log_debug("queue event=stop unlink=%s error=\"%s\"",
+		    q->conf->socket_path, strerror(errno));
+	runner_free(q->runner);
+	free(q->clients);
+}
+
+/* Signals noted by the handler, and the periodic scan of env/. */
+static void
+housekeeping(struct mailqueue *q, time_t *rescan)
+{
+	if (got_chld) {
+		got_chld = 0;
+		reap(q);
+	}
+	if (got_hup) {
+		got_hup = 0;
+		log_info("queue event=reload");
+		(void)mailqueue_conf_domains(q->conf);
+		runner_rescan(q->runner);
+		runner_flush(q->runner);
+	}
+	if (time(NULL) >= *rescan) {
+		runner_rescan(q->runner);
+		*rescan = time(NULL) + MAILQUEUE_RESCAN_S;
+	}
+}
+
+static void
+loop(struct mailqueue *q)
+{
+	struct pollfd	 pfd[3];
+	struct timespec	 ts;
+	sigset_t	 pollmask;
+	long long	 t;
+	time_t		 rescan = time(NULL) + MAILQUEUE_RESCAN_S;
+
+	signal_setup(&pollmask);
+	while (!got_term) {
+		housekeeping(q, &rescan);
+		runner_run(q->runner);
+		pfd[0].fd = q->listen_fd;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = q->notify[0];
+		pfd[1].events = POLLIN;
+		pfd[2].fd = runner_spawner_fd(q->runner);
+		pfd[2].events = POLLIN |
+		    (runner_blocked(q->runner) ? POLLOUT : 0);
+		t = runner_timeout(q->runner);
+		if (t < 0 || t > MAILQUEUE_IDLE_MS)
+			t = MAILQUEUE_IDLE_MS;
+		ts.tv_sec = t / 1000;
+		ts.tv_nsec = (t % 1000) * 1000000L;
+		if (ppoll(pfd, nitems(pfd), &ts, &pollmask) == -1) {
+			if (errno != EINTR)
+				fatal("ppoll");
+			continue;
+		}
+		if (pfd[2].revents & POLLOUT)
+			runner_unblock(q->runner);
+		if (pfd[2].revents & ~POLLOUT)
+			runner_spawner_read(q->runner);
+		if (pfd[1].revents != 0)
+			notify_read(q);
+		if (pfd[0].revents != 0)
+			accept_one(q);
+	}
+}
+
+/* New queue ids from the acceptors. */
+static void
+notify_read(struct mailqueue *q)
+{
+	char	buf[MAILQUEUE_NOTIFY_MAX + 1];
+	ssize_t	n;
+
+	while ((n = recv(q->notify[0], buf, MAILQUEUE_NOTIFY_MAX, 0)) > 0) {
+		buf[n] = '\0';
+		runner_add(q->runner, buf);
+	}
+}
+
+/* Over max_clients: an ERROR frame instead of a child. */
+static void
+refuse_client(int fd)
+{
+	struct queueproto_msg	m;
+	uint8_t			buf[QUEUEPROTO_HDR_LEN + 64];
+	long			n;
+
+	memset(&m, 0, sizeof(m));
+	m.type = QP_ERROR;
+	strlcpy(m.reason, "too many connections", sizeof(m.reason));
+	if ((n = queueproto_encode(&m, buf, sizeof(buf))) > 0)
+		(void)send(fd, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+	close(fd);
+}
+
+static void
+accept_one(struct mailqueue *q)
+{
+	size_t	i;
+	pid_t	pid;
+	int	fd;
+
+	if ((fd = accept4(q->listen_fd, NULL, NULL, SOCK_CLOEXEC)) == -1) {
+		if (errno != EAGAIN && errno != EINTR &&
+		    errno != ECONNABORTED)
+			log_warn("queue event=accept");
+		return;
+	}
+	if (q->nclients >= (size_t)q->conf->max_clients) {
+		log_warnx("queue event=refused reason=\"too many connections\" "
+		    "max_clients=%lld", q->conf->max_clients);
+		refuse_client(fd);
+		return;
+	}
+	if ((pid = fork()) == -1) {
+		log_warn("queue event=fork");
+		refuse_client(fd);
+		return;
+	}
+	if (pid == 0) {
+		signal_child_reset();
+		close(q->listen_fd);
+		close(q->notify[0]);
+		close(runner_spawner_fd(q->runner));
+		accept_serve(q->conf, fd, q->notify[1]);
+	}
+	close(fd);
+	for (i = 0; i < (size_t)q->conf->max_clients; i++)
+		if (q->clients[i] == 0)
+			break;
+	q->clients[i] = pid;
+	q->nclients++;
+}
+
+static void
+reap(struct mailqueue *q)
+{
+	pid_t	pid;
+	size_t	i;
+	int	status;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (pid == q->spawner)
+			fatalx("queue event=spawner-exited status=%d", status);
+		for (i = 0; i < (size_t)q->conf->max_clients; i++) {
+			if (q->clients[i] == pid) {
+				q->clients[i] = 0;
+				q->nclients--;
+				break;
+			}
+		}
+		if (WIFSIGNALED(status))
+			log_warnx("queue event=acceptor-killed pid=%ld "
+			    "signal=%d", (long)pid, WTERMSIG(status));
+	}
+}

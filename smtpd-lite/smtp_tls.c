@@ -1,0 +1,92 @@
+/*
+ * TLS for a session: implicit on smtps listeners, after STARTTLS
+ * (RFC 3207) elsewhere.  The master configured the server context with
+ * the key pair before any fork; here the session only accepts on its
+ * socket and runs the handshake within tls_timeout.
+ */
+
+#include <sys/types.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <tls.h>
+
+#include "iobuf.h"
+#include "log.h"
+#include "smtpd.h"
+
+static int
+handshake(struct smtp_session *s)
+{
+	struct timespec	start, now;
+	struct pollfd	pfd;
+	long long	left_ms;
+	int		r;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		r = tls_handshake(s->tls);
+		if (r == 0)
+			return 0;
+		if (r != TLS_WANT_POLLIN && r != TLS_WANT_POLLOUT)
+			return -1;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left_ms = s->conf->tls_timeout * 1000 -
+		    ((now.tv_sec - start.tv_sec) * 1000LL +
+		    (now.tv_nsec - start.tv_nsec) / 1000000);
+		if (left_ms <= 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		pfd.fd = s->ctx->fd;
+		pfd.events = r == TLS_WANT_POLLIN ? POLLIN : POLLOUT;
+		if (poll(&pfd, 1, (int)left_ms) == -1 && errno != EINTR)
+			return -1;
+	}
+}
+
+/* 0, or -1 after a log line (the connection is then useless). */
+int
+smtp_tls_start(struct smtp_session *s)
+{
+	if (tls_accept_socket(s->ctx->tls_server, &s->tls, s->ctx->fd) == -1) {
+		log_warnx("smtp-in session=%s event=tls result=fail "
+		    "error=\"%s\"", s->id, tls_error(s->ctx->tls_server));
+		s->tls = NULL;
+		return -1;
+	}
+	iobuf_set_tls(s->io, s->tls);
+	if (handshake(s) == -1) {
+		log_info("smtp-in session=%s event=tls result=fail "
+		    "error=\"%s\"", s->id, errno == ETIMEDOUT ? "timeout" :
+		    tls_error(s->tls) ? tls_error(s->tls) : "handshake");
+		return -1;
+	}
+	log_info("smtp-in session=%s event=tls result=ok version=%s "
+	    "cipher=%s", s->id, smtp_tls_version(s), smtp_tls_cipher(s));
+	return 0;
+}
+
+const char *
+smtp_tls_version(struct smtp_session *s)
+{
+	const char	*v;
+
+	if (s->tls == NULL || (v = tls_conn_version(s->tls)) == NULL)
+		return "-";
+	return v;
+}
+
+const char *
+smtp_tls_cipher(struct smtp_session *s)
+{
+	const char	*v;
+
+	if (s->tls == NULL || (v = tls_conn_cipher(s->tls)) == NULL)
+		return "-";
+	return v;
+}

@@ -549,11 +549,12 @@ def test_session_log_line(env):
 
 def test_many_connections_are_reaped(env):
     """A steady stream of short sessions from 6 clients (at most 10 per
-    address are allowed) never hits a session limit: the master reaps
-    each session as it ends, even while connections keep coming.  Not
-    as root, a sanitizer build's sessions run the leak check after they
-    closed the connection and linger a while: there a refused client
-    tries again."""
+    address are allowed) is never refused for long: the master reaps
+    each session as it ends, even while connections keep coming.  A
+    session that said goodbye counts until its process is gone, which
+    under load (or with a sanitizer's exit-time work) can take a moment:
+    a refused client tries again, for at most 5 seconds, which sessions
+    never reaped (the bug this guards against) would exhaust."""
     n = len(env.queue.messages)
     errors, retries = [], []
 
@@ -569,10 +570,7 @@ def test_many_connections_are_reaped(env):
                 try:
                     send(i)
                     break
-                except smtplib.SMTPConnectError as e:
-                    if buzontest.IS_ROOT:
-                        errors.append(repr(e))
-                        break
+                except smtplib.SMTPConnectError:
                     retries.append(1)
                     time.sleep(0.05)
                 except (smtplib.SMTPException, OSError) as e:

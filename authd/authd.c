@@ -23,6 +23,7 @@
 
 #include "authd.h"
 #include "compat.h"
+#include "daemon.h"
 #include "log.h"
 #include "privdrop.h"
 #include "sock.h"
@@ -45,10 +46,10 @@ struct poll_set {
 };
 
 static volatile sig_atomic_t	got_term, got_hup;
+/* Caught by the loop; SIGHUP reloads the backends in the workers. */
+static const int	loop_signals[] = { SIGTERM, SIGINT, SIGHUP };
 
-static __dead void	usage(void);
 static void	signal_handler(int);
-static void	signal_setup(sigset_t *);
 static void	startup(struct authd *, int);
 static void	shutdown_all(struct authd *);
 static void	loop(struct authd *);
@@ -62,13 +63,6 @@ static void	hold(struct authd *, struct job *);
 static void	throttle_keys(const struct authproto_msg *, char *, char *,
 		    size_t);
 static void	log_answer(struct job *, struct authproto_msg *, long long);
-
-static __dead void
-usage(void)
-{
-	fprintf(stderr, "usage: authd [-dnv] [-f file]\n");
-	exit(EX_USAGE);
-}
 
 long long
 now_ms(void)
@@ -88,68 +82,21 @@ signal_handler(int sig)
 		got_term = 1;
 }
 
-/* The signals stay blocked except inside ppoll(2): no lost wake-up. */
-static void
-signal_setup(sigset_t *pollmask)
-{
-	struct sigaction	sa;
-	sigset_t		block;
-
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = signal_handler;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGHUP);
-	sigprocmask(SIG_BLOCK, &block, pollmask);
-	sigdelset(pollmask, SIGTERM);
-	sigdelset(pollmask, SIGINT);
-	sigdelset(pollmask, SIGHUP);
-}
-
 int
 main(int argc, char *argv[])
 {
 	struct authd_conf	 conf;
 	struct authd		 d;
-	const char		*path = AUTHD_CONF;
-	int			 ch, debug = 0, check = 0, verbose = 0;
+	struct daemon_opts	 o;
 
-	while ((ch = getopt(argc, argv, "df:nv")) != -1) {
-		switch (ch) {
-		case 'd':
-			debug = 1;
-			break;
-		case 'f':
-			path = optarg;
-			break;
-		case 'n':
-			check = 1;
-			break;
-		case 'v':
-			verbose = 1;
-			break;
-		default:
-			usage();
-		}
-	}
-	if (optind != argc)
-		usage();
-	log_init("authd", debug || check);
-	log_setverbose(verbose);
-	if (authd_conf_load(&conf, path) == -1 ||
+	daemon_options(argc, argv, "authd", AUTHD_CONF, &o);
+	if (authd_conf_load(&conf, o.conf) == -1 ||
 	    authd_conf_resolve(&conf) == -1) {
 		authd_conf_free(&conf);
 		return EX_CONFIG;
 	}
-	if (check) {
-		if (verbose)
+	if (o.check) {
+		if (o.verbose)
 			authd_conf_print(&conf, stdout);
 		fprintf(stderr, "configuration OK\n");
 		authd_conf_free(&conf);
@@ -157,7 +104,7 @@ main(int argc, char *argv[])
 	}
 	memset(&d, 0, sizeof(d));
 	d.conf = &conf;
-	startup(&d, debug);
+	startup(&d, o.debug);
 	loop(&d);
 	shutdown_all(&d);
 	authd_conf_free(&conf);
@@ -245,7 +192,8 @@ loop(struct authd *d)
 	int		 timeout;
 
 	memset(&ps, 0, sizeof(ps));
-	signal_setup(&pollmask);
+	daemon_signals(loop_signals, nitems(loop_signals), signal_handler,
+	    &pollmask);
 	while (!got_term) {
 		if (got_hup) {
 			got_hup = 0;

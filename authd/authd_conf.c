@@ -141,10 +141,8 @@ authd_conf_resolve(struct authd_conf *c)
 		} else
 			c->socket_gid = gr->gr_gid;
 	}
-	if (privdrop_needed() && getpwnam(c->user) == NULL) {
-		log_warnx("user: no such user %s", c->user);
+	if (privdrop_user_check(c->user) == -1)
 		rv = -1;
-	}
 	return rv;
 }
 

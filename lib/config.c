@@ -450,3 +450,25 @@ config_free(const struct config_keyword *t, size_t n, void *conf)
 			    t[i].offset));
 	}
 }
+
+int
+config_listen(int argc, char **argv, const char *const *kinds, size_t n,
+    const char *usage, char *err, size_t errlen)
+{
+	long long	port;
+	size_t		k;
+
+	if (argc != 4) {
+		snprintf(err, errlen, "%s", usage);
+		return -1;
+	}
+	if (parse_number(argv[2], 1, 65535, &port) == -1) {
+		snprintf(err, errlen, "listen: bad port %s", argv[2]);
+		return -1;
+	}
+	for (k = 0; k < n; k++)
+		if (strcmp(argv[3], kinds[k]) == 0)
+			return (int)k;
+	snprintf(err, errlen, "listen: unknown kind %s", argv[3]);
+	return -1;
+}

@@ -63,6 +63,15 @@ void	config_print(const struct config_keyword *, size_t n, void *conf,
 void	config_free(const struct config_keyword *, size_t n, void *conf);
 
 /*
+ * Checks a "listen ADDR PORT KIND" line for a CONF_FUNC keyword: four
+ * words, a port from 1 to 65535, KIND one of the n kinds.  Returns the
+ * index of KIND, or -1 with a message in err (usage when the word count
+ * is wrong).  ADDR is for the caller's getaddrinfo(3) to judge.
+ */
+int	config_listen(int argc, char **argv, const char *const *kinds,
+	    size_t n, const char *usage, char *err, size_t errlen);
+
+/*
  * Splits one line into words (quotes, escapes, comments).  Returns the
  * number of words, or -1 with a message in err.  Words point into line.
  */

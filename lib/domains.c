@@ -15,7 +15,9 @@
 
 #include "address.h"
 #include "compat.h"
+#include "config.h"
 #include "domains.h"
+#include "log.h"
 #include "xmalloc.h"
 
 #define DOMAINS_LINE_MAX	1024	/* octets of one line */
@@ -204,4 +206,31 @@ const char *
 domains_get(const struct domains *d, size_t i)
 {
 	return i < d->n ? d->v[i] : NULL;
+}
+
+struct domains *
+domains_load_conf(const char *path)
+{
+	struct domains	*d;
+	char		 err[CONFIG_ERR_MAX];
+
+	err[0] = '\0';
+	if ((d = domains_load(path, err, sizeof(err))) != NULL)
+		return d;
+	if (err[0] != '\0')
+		log_warnx("local_domains: %s", err);
+	else
+		log_warn("local_domains: %s", path);
+	return NULL;
+}
+
+void
+domains_print(const struct domains *d, const char *label, FILE *fp)
+{
+	size_t	i;
+
+	if (d == NULL)
+		return;
+	for (i = 0; i < domains_count(d); i++)
+		fprintf(fp, "%s%s\n", label, domains_get(d, i));
 }

@@ -25,6 +25,16 @@ privdrop_needed(void)
 	return geteuid() == 0;
 }
 
+int
+privdrop_user_check(const char *user)
+{
+	if (privdrop_needed() && getpwnam(user) == NULL) {
+		log_warnx("user: no such user %s", user);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 skip(const char *who)
 {

@@ -24,5 +24,10 @@ int	privdrop(const char *user, const char *chrootdir,
 int	privdrop_ids(uid_t uid, gid_t gid);
 /* 1 when running as root (and so a drop is due). */
 int	privdrop_needed(void);
+/*
+ * For a configuration check: -1 after a "user: no such user" log line
+ * when a drop is due and user does not exist, else 0.
+ */
+int	privdrop_user_check(const char *user);
 
 #endif /* PRIVDROP_H */

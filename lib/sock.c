@@ -1,7 +1,7 @@
 /*
- * UNIX socket helpers: listening with a mode and group, connecting with a
- * time limit, peer credentials, descriptor passing, bounded full reads and
- * writes.
+ * Socket helpers: UNIX sockets listening with a mode and group, TCP
+ * listeners, connecting with a time limit, peer credentials, descriptor
+ * passing, bounded full reads and writes.
  */
 
 #include <sys/types.h>
@@ -9,14 +9,28 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
+#include <netinet/in.h>
+
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <poll.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "sock.h"
+
+/* Closes fd and returns -1, errno untouched: the end of a failed setup. */
+static int
+close_fail(int fd)
+{
+	int	saved = errno;
+
+	close(fd);
+	errno = saved;
+	return -1;
+}
 
 static int
 sun_set(struct sockaddr_un *sun, const char *path)
@@ -78,10 +92,7 @@ sock_listen_unix(const char *path, mode_t mode, gid_t gid, int backlog)
 	}
 	return fd;
 fail:
-	saved = errno;
-	close(fd);
-	errno = saved;
-	return -1;
+	return close_fail(fd);
 }
 
 int
@@ -96,12 +107,33 @@ sock_nonblock(int fd, int on)
 }
 
 int
+sock_listen_tcp(const struct addrinfo *ai, int backlog)
+{
+	int	fd, on = 1;
+
+	if ((fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+	    ai->ai_protocol)) == -1)
+		return -1;
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	/* Else "::" would take the IPv4 port that 0.0.0.0 wants too. */
+	if (ai->ai_family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on,
+		    sizeof(on));
+	if (bind(fd, ai->ai_addr, ai->ai_addrlen) == -1 ||
+	    listen(fd, backlog) == -1 || sock_nonblock(fd, 1) == -1)
+		goto fail;
+	return fd;
+fail:
+	return close_fail(fd);
+}
+
+int
 sock_connect_unix(const char *path, int timeout_ms)
 {
 	struct sockaddr_un	sun;
 	struct pollfd		pfd;
 	socklen_t		len = sizeof(int);
-	int			fd, err = 0, saved;
+	int			fd, err = 0;
 
 	if (sun_set(&sun, path) == -1)
 		return -1;
@@ -129,10 +161,7 @@ sock_connect_unix(const char *path, int timeout_ms)
 		goto fail;
 	return fd;
 fail:
-	saved = errno;
-	close(fd);
-	errno = saved;
-	return -1;
+	return close_fail(fd);
 }
 
 int

@@ -1,13 +1,15 @@
 /*
- * UNIX socket helpers: listen with a mode and group, connect with a
- * timeout, peer credentials, descriptor passing, and whole-buffer reads
- * and writes bounded by a timeout.  All return -1 with errno on failure.
+ * Socket helpers: UNIX listen with a mode and group, TCP listen, connect
+ * with a timeout, peer credentials, descriptor passing, and whole-buffer
+ * reads and writes bounded by a timeout.  All return -1 with errno on failure.
  */
 #ifndef SOCK_H
 #define SOCK_H
 
 #include <sys/types.h>
 #include <stddef.h>
+
+struct addrinfo;
 
 /*
  * Binds a stream socket at path with the given mode, and group when gid
@@ -18,6 +20,11 @@ int	sock_listen_unix(const char *path, mode_t mode, gid_t gid, int backlog);
 int	sock_connect_unix(const char *path, int timeout_ms);
 int	sock_peer_cred(int fd, uid_t *uid, gid_t *gid);
 int	sock_nonblock(int fd, int on);
+/*
+ * A non-blocking, close-on-exec stream listener on one address from
+ * getaddrinfo(3), with SO_REUSEADDR, and IPV6_V6ONLY for IPv6.
+ */
+int	sock_listen_tcp(const struct addrinfo *ai, int backlog);
 
 /* Sends len bytes (len >= 1) with fd attached; fd -1 sends none. */
 int	sock_send_fd(int sock, int fd, const void *data, size_t len);

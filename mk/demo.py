@@ -349,6 +349,8 @@ The certificate is self-signed: %(cert)s
               flush=True)
 
     def stop_all(self):
+        if not self.procs:
+            return
         for name in reversed(DAEMONS):
             p = self.procs.get(name)
             if p is not None and p.poll() is None:

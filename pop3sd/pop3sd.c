@@ -29,6 +29,7 @@
 
 #include "authclient.h"
 #include "compat.h"
+#include "daemon.h"
 #include "log.h"
 #include "login.h"
 #include "pop3sd.h"
@@ -66,10 +67,11 @@ struct master {
 };
 
 static volatile sig_atomic_t	got_term, got_chld;
+/* Caught by the master's loop; SIGHUP only wakes it. */
+static const int	loop_signals[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD };
 static struct master		*the_master;	/* for child_init */
 
-static __dead void	usage(void);
-static void	signal_setup(sigset_t *);
+static void	signal_handler(int);
 static void	tls_setup(struct master *);
 static void	listen_all(struct master *);
 static void	loop(struct master *);
@@ -78,13 +80,6 @@ static void	reap(void);
 static void	reap_all(void);
 static void	slots_closed(struct master *, struct pollfd *);
 static void	child_init(void *);
-
-static __dead void
-usage(void)
-{
-	fprintf(stderr, "usage: pop3sd [-dnv] [-f file]\n");
-	exit(EX_USAGE);
-}
 
 static void
 signal_handler(int sig)
@@ -95,70 +90,20 @@ signal_handler(int sig)
 		got_term = 1;
 }
 
-/* The signals stay blocked except inside ppoll(2). */
-static void
-signal_setup(sigset_t *pollmask)
-{
-	struct sigaction	sa;
-	sigset_t		block;
-
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = signal_handler;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGCHLD, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGHUP);
-	sigaddset(&block, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &block, pollmask);
-	sigdelset(pollmask, SIGTERM);
-	sigdelset(pollmask, SIGINT);
-	sigdelset(pollmask, SIGHUP);
-	sigdelset(pollmask, SIGCHLD);
-}
-
 int
 main(int argc, char *argv[])
 {
 	struct pop3sd_conf	 conf;
 	struct master		 m;
-	const char		*path = POP3SD_CONF;
-	int			 ch, debug = 0, check = 0, verbose = 0;
+	struct daemon_opts	 o;
 
-	while ((ch = getopt(argc, argv, "df:nv")) != -1) {
-		switch (ch) {
-		case 'd':
-			debug = 1;
-			break;
-		case 'f':
-			path = optarg;
-			break;
-		case 'n':
-			check = 1;
-			break;
-		case 'v':
-			verbose = 1;
-			break;
-		default:
-			usage();
-		}
-	}
-	if (optind != argc)
-		usage();
-	log_init("pop3sd", debug || check);
-	log_setverbose(verbose);
-	if (pop3sd_conf_load(&conf, path) == -1) {
+	daemon_options(argc, argv, "pop3sd", POP3SD_CONF, &o);
+	if (pop3sd_conf_load(&conf, o.conf) == -1) {
 		pop3sd_conf_free(&conf);
 		return EX_CONFIG;
 	}
-	if (check) {
-		if (verbose)
+	if (o.check) {
+		if (o.verbose)
 			pop3sd_conf_print(&conf, stdout);
 		fprintf(stderr, "configuration OK\n");
 		pop3sd_conf_free(&conf);
@@ -169,7 +114,7 @@ main(int argc, char *argv[])
 	the_master = &m;
 	tls_setup(&m);
 	listen_all(&m);
-	if (!debug && daemon(0, 0) == -1)
+	if (!o.debug && daemon(0, 0) == -1)
 		fatal("daemon");
 	loop(&m);
 	pop3sd_conf_free(&conf);
@@ -208,21 +153,12 @@ static int
 listen_ai(struct master *m, const struct pop3_listen *l, struct addrinfo *ai)
 {
 	struct listener	*s;
-	int		 fd, on = 1;
+	int		 fd;
 
 	if (m->nls == POP3SD_SOCKS_MAX)
 		fatalx("listen: too many sockets");
-	if ((fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
-	    ai->ai_protocol)) == -1)
+	if ((fd = sock_listen_tcp(ai, POP3SD_BACKLOG)) == -1)
 		return -1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
-	if (ai->ai_family == AF_INET6)
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
-	if (bind(fd, ai->ai_addr, ai->ai_addrlen) == -1 ||
-	    listen(fd, POP3SD_BACKLOG) == -1 || sock_nonblock(fd, 1) == -1) {
-		close(fd);
-		return -1;
-	}
 	s = &m->ls[m->nls++];
 	s->fd = fd;
 	s->port = atoi(l->port);
@@ -266,22 +202,12 @@ static void
 child_init(void *arg)
 {
 	struct master	*m = the_master;
-	struct sigaction sa;
-	sigset_t	 none;
 	size_t		 i;
 
 	(void)arg;
 	for (i = 0; i < m->nls; i++)
 		close(m->ls[i].fd);
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = SIG_DFL;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGCHLD, &sa, NULL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	daemon_signals_reset(loop_signals, nitems(loop_signals));
 	for (i = 0; i < m->nchildren; i++)
 		close(m->children[i].slot);
 	free(m->children);
@@ -296,7 +222,8 @@ loop(struct master *m)
 	sigset_t	pollmask;
 	size_t		i, n;
 
-	signal_setup(&pollmask);
+	daemon_signals(loop_signals, nitems(loop_signals), signal_handler,
+	    &pollmask);
 	log_info("event=start listeners=%zu uid=%u max_sessions=%lld",
 	    m->nls, (unsigned)geteuid(), m->conf->max_sessions);
 	while (!got_term) {

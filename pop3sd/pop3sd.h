@@ -18,6 +18,7 @@
 #include "authproto.h"
 #include "config.h"
 #include "login.h"
+#include "netmask.h"
 
 #define POP3SD_CONF		"/etc/buzon/pop3sd.conf"
 #define POP3SD_BACKLOG		128
@@ -36,12 +37,6 @@ struct pop3_listen {
 	char			*addr;
 	char			*port;
 	enum pop3_listen_kind	 kind;
-};
-
-struct pop3_net {
-	int		family;
-	uint8_t		addr[16];
-	int		prefix;
 };
 
 struct pop3sd_conf {
@@ -63,7 +58,7 @@ struct pop3sd_conf {
 	long long		 max_messages;
 	char			*greeting;
 	/* Resolved at start-up. */
-	struct pop3_net		 nets[POP3SD_NETS_MAX];
+	struct netmask		 nets[POP3SD_NETS_MAX];
 	size_t			 nnets;
 };
 
@@ -125,8 +120,6 @@ struct pop3_command {
 int		 pop3sd_conf_load(struct pop3sd_conf *, const char *path);
 void		 pop3sd_conf_print(struct pop3sd_conf *, FILE *);
 void		 pop3sd_conf_free(struct pop3sd_conf *);
-int		 pop3sd_net_match(const struct pop3sd_conf *,
-		    const char *addr);
 
 /* pop3_session.c */
 void		 pop3_enter_state(struct pop3 *, enum pop3_state);

@@ -5,12 +5,7 @@
  */
 
 #include <sys/types.h>
-#include <sys/socket.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-
-#include <pwd.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +13,6 @@
 
 #include "compat.h"
 #include "log.h"
-#include "number.h"
 #include "pop3sd.h"
 #include "privdrop.h"
 #include "xmalloc.h"
@@ -62,39 +56,29 @@ static const struct config_keyword pop3sd_keywords[] = {
 	    NULL, NULL }
 };
 
+/* By enum pop3_listen_kind. */
+static const char *const kind_names[] = { "pop3", "pop3s" };
+
 static int
 conf_listen_parse(void *conf, int argc, char **argv, char *err,
     size_t errlen)
 {
 	struct pop3sd_conf	*c = conf;
 	struct pop3_listen	*l;
-	long long		 port;
+	int			 k;
 
-	if (argc != 4) {
-		snprintf(err, errlen, "listen: takes ADDR PORT pop3s|pop3");
-		return -1;
-	}
 	if (c->nlisten == POP3SD_LISTEN_MAX) {
 		snprintf(err, errlen, "listen: more than %d lines",
 		    POP3SD_LISTEN_MAX);
 		return -1;
 	}
-	if (parse_number(argv[2], 1, 65535, &port) == -1) {
-		snprintf(err, errlen, "listen: bad port %s", argv[2]);
+	if ((k = config_listen(argc, argv, kind_names, nitems(kind_names),
+	    "listen: takes ADDR PORT pop3s|pop3", err, errlen)) == -1)
 		return -1;
-	}
-	l = &c->listen[c->nlisten];
-	if (strcmp(argv[3], "pop3s") == 0)
-		l->kind = LISTEN_POP3S;
-	else if (strcmp(argv[3], "pop3") == 0)
-		l->kind = LISTEN_POP3;
-	else {
-		snprintf(err, errlen, "listen: unknown kind %s", argv[3]);
-		return -1;
-	}
+	l = &c->listen[c->nlisten++];
+	l->kind = k;
 	l->addr = xstrdup(argv[1]);
 	l->port = xstrdup(argv[2]);
-	c->nlisten++;
 	return 0;
 }
 
@@ -106,73 +90,7 @@ conf_listen_print(void *conf, FILE *fp)
 
 	for (i = 0; i < c->nlisten; i++)
 		fprintf(fp, "listen %s %s %s\n", c->listen[i].addr,
-		    c->listen[i].port,
-		    c->listen[i].kind == LISTEN_POP3S ? "pop3s" : "pop3");
-}
-
-/* "192.0.2.0/24", "2001:db8::/32" or one address. */
-static int
-net_parse(const char *s, struct pop3_net *n)
-{
-	char		 buf[INET6_ADDRSTRLEN + 8], *slash;
-	long long	 p;
-
-	if (strlcpy(buf, s, sizeof(buf)) >= sizeof(buf))
-		return -1;
-	if ((slash = strchr(buf, '/')) != NULL)
-		*slash++ = '\0';
-	memset(n, 0, sizeof(*n));
-	if (inet_pton(AF_INET, buf, n->addr) == 1) {
-		n->family = AF_INET;
-		n->prefix = 32;
-	} else if (inet_pton(AF_INET6, buf, n->addr) == 1) {
-		n->family = AF_INET6;
-		n->prefix = 128;
-	} else
-		return -1;
-	if (slash != NULL) {
-		if (parse_number(slash, 0, n->prefix, &p) == -1)
-			return -1;
-		n->prefix = (int)p;
-	}
-	return 0;
-}
-
-static int
-prefix_match(const uint8_t *a, const uint8_t *b, int bits)
-{
-	int	bytes = bits / 8, rest = bits % 8;
-
-	if (memcmp(a, b, bytes) != 0)
-		return 0;
-	if (rest == 0)
-		return 1;
-	return ((a[bytes] ^ b[bytes]) & (0xff << (8 - rest))) == 0;
-}
-
-/* 1 when addr (text) is inside one of plaintext_networks. */
-int
-pop3sd_net_match(const struct pop3sd_conf *c, const char *addr)
-{
-	uint8_t	a[16];
-	int	family;
-	size_t	i;
-
-	if (inet_pton(AF_INET, addr, a) == 1)
-		family = AF_INET;
-	else if (inet_pton(AF_INET6, addr, a) == 1) {
-		family = AF_INET6;
-		if (IN6_IS_ADDR_V4MAPPED((struct in6_addr *)a)) {
-			memmove(a, a + 12, 4);
-			family = AF_INET;
-		}
-	} else
-		return 0;
-	for (i = 0; i < c->nnets; i++)
-		if (c->nets[i].family == family &&
-		    prefix_match(a, c->nets[i].addr, c->nets[i].prefix))
-			return 1;
-	return 0;
+		    c->listen[i].port, kind_names[c->listen[i].kind]);
 }
 
 static int
@@ -187,7 +105,7 @@ conf_check(struct pop3sd_conf *c, const char *path)
 	}
 	for (i = 0; i < c->plaintext_networks.n; i++) {
 		if (c->nnets == POP3SD_NETS_MAX ||
-		    net_parse(c->plaintext_networks.v[i],
+		    netmask_parse(c->plaintext_networks.v[i],
 		    &c->nets[c->nnets]) == -1) {
 			log_warnx("%s: plaintext_networks: bad network %s",
 			    path, c->plaintext_networks.v[i]);
@@ -200,10 +118,8 @@ conf_check(struct pop3sd_conf *c, const char *path)
 		log_warnx("%s: chroot: not an absolute path", path);
 		rv = -1;
 	}
-	if (privdrop_needed() && getpwnam(c->user) == NULL) {
-		log_warnx("user: no such user %s", c->user);
+	if (privdrop_user_check(c->user) == -1)
 		rv = -1;
-	}
 	return rv;
 }
 

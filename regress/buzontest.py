@@ -1,10 +1,13 @@
 """Helpers for the integration tests: locate the build, start and stop the
-daemons, pick free loopback ports, read sanitizer reports."""
+daemons, pick free loopback ports, read sanitizer reports, look at /proc,
+and check a program's configuration (-n) against its manual page."""
 
 import os
 import pwd
+import re
 import signal
 import socket
+import ssl
 import subprocess
 import time
 
@@ -70,6 +73,14 @@ def unix_ready(path):
     return probe
 
 
+def daemon_user():
+    """The user a test daemon is told to become: nobody as root, so the
+    privilege drop really happens, and ourselves otherwise."""
+    if IS_ROOT:
+        return "nobody"
+    return pwd.getpwuid(os.geteuid()).pw_name
+
+
 def unprivileged_user():
     """A uid/gid other than ours for tests run as root."""
     for name in ("nobody", "daemon"):
@@ -109,3 +120,251 @@ class Daemon:
                 self.proc.wait()
         self.log.close()
         return self.proc.returncode
+
+
+class Service:
+    """What the fixtures of every daemon share: one program started in the
+    foreground with its log in self.logpath, waited for until it is ready,
+    and stopped with its exit status kept.  A subclass sets NAME and
+    self.logpath, and calls spawn() from its start()."""
+
+    NAME = "daemon"
+    LOG_WAIT = 10
+    daemon = None
+
+    def spawn(self, argv, ready, env=None):
+        """Starts argv and waits until ready() (or the program is gone);
+        a program that never gets ready is stopped, not left behind."""
+        self.daemon = Daemon(argv, self.logpath, env=env)
+        try:
+            wait_for(lambda: not self.daemon.running() or ready(), 15,
+                     self.NAME + " start")
+        except TimeoutError:
+            self.daemon.stop()
+            raise
+        assert self.daemon.running(), self.log()
+        return self
+
+    @property
+    def pid(self):
+        return self.daemon.proc.pid
+
+    def children(self):
+        return children(self.pid)
+
+    def log(self):
+        """The log so far; empty before the program first wrote to it."""
+        try:
+            with open(self.logpath, errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def wait_log(self, text, timeout=None, count=1):
+        """Waits until text stands count times in the log; the timeout
+        carries the log, which says why it never came."""
+        timeout = self.LOG_WAIT if timeout is None else timeout
+        try:
+            wait_for(lambda: self.log().count(text) >= count, timeout,
+                     "log line " + text)
+        except TimeoutError as e:
+            raise TimeoutError("%s\n%s" % (e, self.log())) from None
+
+    def stop_daemon(self):
+        """SIGTERM; the exit status (0 for a clean exit), None when the
+        program was not running."""
+        if self.daemon is None:
+            return None
+        rc = self.daemon.stop()
+        self.daemon = None
+        return rc
+
+    def stop(self):
+        return self.stop_daemon()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        rc = self.stop()
+        if exc[0] is None:
+            assert rc == 0, "%s exited %s:\n%s" % (self.NAME, rc, self.log())
+
+
+def maildir_messages(maildir):
+    """Contents of every message in new/, then cur/ (each sorted by
+    name): what a reader of the Maildir would find."""
+    out = []
+    for sub in ("new", "cur"):
+        d = os.path.join(maildir, sub)
+        for n in sorted(os.listdir(d)):
+            with open(os.path.join(d, n), "rb") as f:
+                out.append(f.read())
+    return out
+
+
+# --- /proc -------------------------------------------------------------------
+
+def children(pid):
+    """The child pids of pid, of all its threads (a child belongs to the
+    thread that forked it); [] once pid is gone."""
+    out = []
+    try:
+        tids = os.listdir("/proc/%d/task" % pid)
+    except FileNotFoundError:
+        return []
+    for tid in tids:
+        try:
+            with open("/proc/%d/task/%s/children" % (pid, tid)) as f:
+                out += [int(p) for p in f.read().split()]
+        except FileNotFoundError:
+            pass
+    return out
+
+
+def proc_uids(pid):
+    """The real, effective, saved and file-system uids of pid."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("Uid:"):
+                return [int(x) for x in line.split()[1:]]
+    raise RuntimeError("no Uid line for %d" % pid)
+
+
+def proc_uid(pid):
+    return proc_uids(pid)[0]
+
+
+def run_as(uid, gid, fn):
+    """Runs fn() in a forked child that has become uid/gid, as a peer of
+    that uid would; returns (True, the bytes fn returned) or (False, the
+    repr of what it raised).  The child never returns into pytest."""
+    rfd, wfd = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(rfd)
+            os.setgroups([])
+            os.setgid(gid)
+            os.setuid(uid)
+            out = b"1" + fn()
+        except BaseException as e:
+            out = b"0" + repr(e).encode()
+        with os.fdopen(wfd, "wb") as f:
+            f.write(out)
+        os._exit(0)
+    os.close(wfd)
+    with os.fdopen(rfd, "rb") as f:
+        out = f.read()
+    os.waitpid(pid, 0)
+    return out[:1] == b"1", out[1:].decode()
+
+
+# --- TLS and line clients ----------------------------------------------------
+
+def make_cert(d, cn="localhost"):
+    """A self-signed certificate and key in d, made once per directory
+    (openssl takes a while)."""
+    cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
+    if not os.path.exists(cert):
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
+                        "-nodes", "-days", "2", "-subj", "/CN=" + cn,
+                        "-keyout", key, "-out", cert], check=True,
+                       capture_output=True, timeout=120)
+        os.chmod(key, 0o600)
+    return cert, key
+
+
+def client_tls():
+    """A client context that takes the self-signed test certificate."""
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+class LineClient:
+    """A client on a plain or TLS socket that sends exactly the octets it
+    is given and reads CRLF lines into self.buf."""
+
+    CLOSE_WAIT = 10
+
+    def __init__(self, s):
+        self.s = s
+        self.buf = b""
+
+    def send(self, data):
+        self.s.sendall(data)
+
+    def closed(self, timeout=None):
+        """True when the server closed (after what is buffered), False
+        when it is still silent after timeout seconds."""
+        self.s.settimeout(self.CLOSE_WAIT if timeout is None else timeout)
+        try:
+            while True:
+                chunk = self.s.recv(65536)
+                if not chunk:
+                    return True
+                self.buf += chunk
+        except (ConnectionResetError, ssl.SSLError):
+            return True
+        except socket.timeout:
+            return False
+
+    def close(self):
+        self.s.close()
+
+
+# --- configuration check (-n) and the manual page ---------------------------
+
+def check_config(program, workdir, text, verbose=False):
+    """Writes text to a file and runs `program -n` (-nv) on it; returns the
+    file's path and the finished process."""
+    path = os.path.join(workdir, "check.conf")
+    with open(path, "w") as f:
+        f.write(text)
+    argv = [binary(program), "-n", "-f", path]
+    if verbose:
+        argv.insert(1, "-v")
+    return path, subprocess.run(argv, capture_output=True, text=True,
+                                timeout=30)
+
+
+def accepted_config(program, workdir, text):
+    """What `program -nv` prints for text, which it must accept."""
+    _, r = check_config(program, workdir, text, verbose=True)
+    assert r.returncode == 0, r.stderr
+    assert "configuration OK" in r.stderr
+    return r.stdout
+
+
+def assert_refused(program, workdir, good, line, msg, at_line=True):
+    """`program -n` refuses good plus line with EX_CONFIG and msg, and
+    (when at_line) names the file and that last line, so an admin can
+    find it."""
+    path, r = check_config(program, workdir, good + line + "\n")
+    assert r.returncode == 78, r.stderr
+    assert msg in r.stderr
+    if at_line:
+        assert "%s:%d:" % (path, good.count("\n") + 1) in r.stderr
+
+
+def printed_keywords(program, workdir, text, skip=()):
+    """The keywords of the lines `program -nv` prints for text (a default
+    printed as a comment counts too); lines starting with skip are notes,
+    not keywords."""
+    return {re.match(r"(?:# )?([a-z_]+)", line).group(1)
+            for line in accepted_config(program, workdir, text).splitlines()
+            if not (skip and line.startswith(skip))}
+
+
+def assert_documented(printed, manpage, at_least, exact=False):
+    """Every printed keyword has its .It Ic entry in manpage (and, when
+    exact, every entry is a keyword); at_least guards against a parse of
+    the output that found next to nothing."""
+    with open(manpage) as f:
+        documented = set(re.findall(r"^\.It Ic ([a-z_]+)", f.read(), re.M))
+    assert len(printed) >= at_least, printed
+    assert printed <= documented, printed - documented
+    if exact:
+        assert documented <= printed, documented - printed

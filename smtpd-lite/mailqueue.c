@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "compat.h"
+#include "daemon.h"
 #include "log.h"
 #include "mailqueue.h"
 #include "privdrop.h"
@@ -47,11 +48,10 @@ struct mailqueue {
 };
 
 static volatile sig_atomic_t	got_term, got_hup, got_chld;
+/* Caught by the main loop; an acceptor child sets them back. */
+static const int	loop_signals[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD };
 
-static __dead void usage(void);
 static void	signal_handler(int);
-static void	signal_setup(sigset_t *);
-static void	signal_child_reset(void);
 static void	startup(struct mailqueue *, int);
 static void	loop(struct mailqueue *);
 static void	housekeeping(struct mailqueue *, time_t *);
@@ -60,13 +60,6 @@ static void	accept_one(struct mailqueue *);
 static void	refuse_client(int);
 static void	notify_read(struct mailqueue *);
 static void	reap(struct mailqueue *);
-
-static __dead void
-usage(void)
-{
-	fprintf(stderr, "usage: mailqueue [-dnv] [-f file]\n");
-	exit(EX_USAGE);
-}
 
 static void
 signal_handler(int sig)
@@ -79,85 +72,21 @@ signal_handler(int sig)
 		got_term = 1;
 }
 
-/* The signals stay blocked except inside ppoll(2): no lost wake-up. */
-static void
-signal_setup(sigset_t *pollmask)
-{
-	struct sigaction	sa;
-	sigset_t		block;
-	const int		sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD };
-	size_t			i;
-
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sigemptyset(&block);
-	sa.sa_handler = signal_handler;
-	for (i = 0; i < nitems(sigs); i++) {
-		sigaction(sigs[i], &sa, NULL);
-		sigaddset(&block, sigs[i]);
-	}
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-	sigprocmask(SIG_BLOCK, &block, pollmask);
-	for (i = 0; i < nitems(sigs); i++)
-		sigdelset(pollmask, sigs[i]);
-}
-
-/* An acceptor child starts with default signals, none blocked. */
-static void
-signal_child_reset(void)
-{
-	struct sigaction	sa;
-	sigset_t		none;
-	const int		sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD };
-	size_t			i;
-
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = SIG_DFL;
-	for (i = 0; i < nitems(sigs); i++)
-		sigaction(sigs[i], &sa, NULL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-}
-
 int
 main(int argc, char *argv[])
 {
 	struct mailqueue_conf	 conf;
 	struct mailqueue	 q;
-	const char		*path = MAILQUEUE_CONF;
-	int			 ch, debug = 0, check = 0, verbose = 0;
+	struct daemon_opts	 o;
 
-	while ((ch = getopt(argc, argv, "df:nv")) != -1) {
-		switch (ch) {
-		case 'd':
-			debug = 1;
-			break;
-		case 'f':
-			path = optarg;
-			break;
-		case 'n':
-			check = 1;
-			break;
-		case 'v':
-			verbose = 1;
-			break;
-		default:
-			usage();
-		}
-	}
-	if (optind != argc)
-		usage();
-	log_init("mailqueue", debug || check);
-	log_setverbose(verbose);
-	if (mailqueue_conf_load(&conf, path) == -1 ||
-	    mailqueue_conf_resolve(&conf, path) == -1) {
+	daemon_options(argc, argv, "mailqueue", MAILQUEUE_CONF, &o);
+	if (mailqueue_conf_load(&conf, o.conf) == -1 ||
+	    mailqueue_conf_resolve(&conf, o.conf) == -1) {
 		mailqueue_conf_free(&conf);
 		return EX_CONFIG;
 	}
-	if (check) {
-		if (verbose)
+	if (o.check) {
+		if (o.verbose)
 			mailqueue_conf_print(&conf, stdout);
 		fprintf(stderr, "configuration OK\n");
 		mailqueue_conf_free(&conf);
@@ -165,7 +94,7 @@ main(int argc, char *argv[])
 	}
 	memset(&q, 0, sizeof(q));
 	q.conf = &conf;
-	startup(&q, debug);
+	startup(&q, o.debug);
 	loop(&q);
 	shutdown_all(&q);
 	mailqueue_conf_free(&conf);
@@ -262,7 +191,8 @@ loop(struct mailqueue *q)
 	long long	 t;
 	time_t		 rescan = time(NULL) + MAILQUEUE_RESCAN_S;
 
-	signal_setup(&pollmask);
+	daemon_signals(loop_signals, nitems(loop_signals), signal_handler,
+	    &pollmask);
 	while (!got_term) {
 		housekeeping(q, &rescan);
 		runner_run(q->runner);
@@ -348,7 +278,7 @@ accept_one(struct mailqueue *q)
 		return;
 	}
 	if (pid == 0) {
-		signal_child_reset();
+		daemon_signals_reset(loop_signals, nitems(loop_signals));
 		close(q->listen_fd);
 		close(q->notify[0]);
 		close(runner_spawner_fd(q->runner));

@@ -155,16 +155,9 @@ int
 mailqueue_conf_domains(struct mailqueue_conf *c)
 {
 	struct domains	*d;
-	char		 err[CONFIG_ERR_MAX];
 
-	err[0] = '\0';
-	if ((d = domains_load(c->local_domains, err, sizeof(err))) == NULL) {
-		if (err[0] != '\0')
-			log_warnx("local_domains: %s", err);
-		else
-			log_warn("local_domains: %s", c->local_domains);
+	if ((d = domains_load_conf(c->local_domains)) == NULL)
 		return -1;
-	}
 	domains_free(c->domains);
 	c->domains = d;
 	return 0;
@@ -173,14 +166,8 @@ mailqueue_conf_domains(struct mailqueue_conf *c)
 void
 mailqueue_conf_print(struct mailqueue_conf *c, FILE *fp)
 {
-	size_t	i;
-
 	config_print(mailqueue_keywords, nitems(mailqueue_keywords), c, fp);
-	if (c->domains == NULL)
-		return;
-	for (i = 0; i < domains_count(c->domains); i++)
-		fprintf(fp, "# local domain %s\n",
-		    domains_get(c->domains, i));
+	domains_print(c->domains, "# local domain ", fp);
 }
 
 void

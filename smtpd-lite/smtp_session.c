@@ -27,6 +27,7 @@
 #include "address.h"
 #include "authclient.h"
 #include "compat.h"
+#include "daemon.h"
 #include "domains.h"
 #include "iobuf.h"
 #include "log.h"
@@ -48,6 +49,7 @@ struct smtp_command {
 	void		(*handler)(struct smtp_session *, char *);
 };
 
+static int	helo_start(struct smtp_session *, const char *, int);
 static void	cmd_helo(struct smtp_session *, char *);
 static void	cmd_ehlo(struct smtp_session *, char *);
 static void	cmd_starttls(struct smtp_session *, char *);
@@ -171,7 +173,8 @@ smtp_auth_allowed(struct smtp_session *s)
 {
 	if (s->ctx->kind == LISTEN_SUBMISSION && !smtp_is_tls(s))
 		return 0;
-	return smtp_is_tls(s) || smtpd_net_match(s->conf, s->ctx->addr);
+	return smtp_is_tls(s) ||
+	    netmask_match(s->conf->nets, s->conf->nnets, s->ctx->addr);
 }
 
 const char *
@@ -196,22 +199,16 @@ smtp_tx_reset(struct smtp_session *s)
 	memset(&s->tx, 0, sizeof(s->tx));
 }
 
+/*
+ * The master's loop signals back to their defaults, none blocked;
+ * SIGPIPE stays ignored, as the master left it.
+ */
 static void
 session_signals(void)
 {
-	struct sigaction	sa;
-	sigset_t		none;
+	const int	sigs[] = { SIGTERM, SIGINT, SIGCHLD };
 
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = SIG_DFL;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGCHLD, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	daemon_signals_reset(sigs, nitems(sigs));
 }
 
 /* Everything that needs a path happens here, before the chroot. */
@@ -375,47 +372,44 @@ session_end(struct smtp_session *s)
 	queueclient_close(s->queue);
 }
 
-/* The argument of HELO and EHLO: one word of printable ASCII. */
+/*
+ * HELO and EHLO alike: the argument is one word of printable ASCII; a
+ * good one resets the transaction and is greeted, first line of the
+ * EHLO answer or the whole HELO one.  -1 after a 501.
+ */
 static int
-helo_arg(struct smtp_session *s, const char *arg)
+helo_start(struct smtp_session *s, const char *arg, int esmtp)
 {
 	size_t	i, n = strlen(arg);
 
-	if (n == 0 || n > SMTPD_HOSTNAME_MAX)
-		return -1;
 	for (i = 0; i < n; i++)
 		if (!isgraph((unsigned char)arg[i]))
-			return -1;
+			break;
+	if (n == 0 || n > SMTPD_HOSTNAME_MAX || i < n) {
+		smtp_error(s, "501 5.5.4 Syntax: %s hostname",
+		    esmtp ? "EHLO" : "HELO");
+		return -1;
+	}
 	strlcpy(s->helo, arg, sizeof(s->helo));
+	smtp_tx_reset(s);
+	s->esmtp = esmtp;
+	smtp_enter_state(s, SMTP_STATE_HELO);
+	smtp_reply(s, "250%c%s Hello %s [%s]", esmtp ? '-' : ' ',
+	    s->conf->hostname, s->helo, s->ctx->addr);
 	return 0;
 }
 
 static void
 cmd_helo(struct smtp_session *s, char *args)
 {
-	if (helo_arg(s, args) == -1) {
-		smtp_error(s, "501 5.5.4 Syntax: HELO hostname");
-		return;
-	}
-	smtp_tx_reset(s);
-	s->esmtp = 0;
-	smtp_enter_state(s, SMTP_STATE_HELO);
-	smtp_reply(s, "250 %s Hello %s [%s]", s->conf->hostname, s->helo,
-	    s->ctx->addr);
+	(void)helo_start(s, args, 0);
 }
 
 static void
 cmd_ehlo(struct smtp_session *s, char *args)
 {
-	if (helo_arg(s, args) == -1) {
-		smtp_error(s, "501 5.5.4 Syntax: EHLO hostname");
+	if (helo_start(s, args, 1) == -1)
 		return;
-	}
-	smtp_tx_reset(s);
-	s->esmtp = 1;
-	smtp_enter_state(s, SMTP_STATE_HELO);
-	smtp_reply(s, "250-%s Hello %s [%s]", s->conf->hostname, s->helo,
-	    s->ctx->addr);
 	smtp_reply(s, "250-8BITMIME");
 	smtp_reply(s, "250-ENHANCEDSTATUSCODES");
 	smtp_reply(s, "250-SIZE %lld", s->conf->max_message_size);

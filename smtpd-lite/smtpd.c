@@ -30,6 +30,7 @@
 #include <tls.h>
 
 #include "compat.h"
+#include "daemon.h"
 #include "log.h"
 #include "smtpd.h"
 #include "sock.h"
@@ -52,10 +53,10 @@ struct master {
 };
 
 static volatile sig_atomic_t	got_term, got_chld;
+/* Caught by the master's loop; SIGHUP is ignored (nothing to reload). */
+static const int	loop_signals[] = { SIGTERM, SIGINT, SIGCHLD };
 
-static __dead void	usage(void);
 static void	signal_handler(int);
-static void	signal_setup(sigset_t *);
 static int	tls_setup(struct master *);
 static void	master_free(struct master *);
 static int	listener_open(struct listener *, int);
@@ -70,13 +71,6 @@ static void	spawn(struct master *, struct listener *, int,
 static void	reap(struct master *);
 static void	sockaddr_text(struct sockaddr_storage *, char *, size_t);
 
-static __dead void
-usage(void)
-{
-	fprintf(stderr, "usage: smtpd-lite [-dnv] [-f file]\n");
-	exit(EX_USAGE);
-}
-
 static void
 signal_handler(int sig)
 {
@@ -86,78 +80,30 @@ signal_handler(int sig)
 		got_term = 1;
 }
 
-/* The signals stay blocked except inside ppoll(2): no lost wake-up. */
-static void
-signal_setup(sigset_t *pollmask)
-{
-	struct sigaction	sa;
-	sigset_t		block;
-
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = signal_handler;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGCHLD, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &block, pollmask);
-	sigdelset(pollmask, SIGTERM);
-	sigdelset(pollmask, SIGINT);
-	sigdelset(pollmask, SIGCHLD);
-}
-
 int
 main(int argc, char *argv[])
 {
 	struct smtpd_conf	 conf;
 	struct master		 m;
-	const char		*path = SMTPD_CONF;
-	int			 ch, debug = 0, check = 0, verbose = 0;
+	struct daemon_opts	 o;
 
-	while ((ch = getopt(argc, argv, "df:nv")) != -1) {
-		switch (ch) {
-		case 'd':
-			debug = 1;
-			break;
-		case 'f':
-			path = optarg;
-			break;
-		case 'n':
-			check = 1;
-			break;
-		case 'v':
-			verbose = 1;
-			break;
-		default:
-			usage();
-		}
-	}
-	if (optind != argc)
-		usage();
-	log_init("smtpd-lite", debug || check);
-	log_setverbose(verbose);
+	daemon_options(argc, argv, "smtpd-lite", SMTPD_CONF, &o);
 	memset(&m, 0, sizeof(m));
 	m.conf = &conf;
-	if (smtpd_conf_load(&conf, path) == -1 ||
+	if (smtpd_conf_load(&conf, o.conf) == -1 ||
 	    smtpd_conf_resolve(&conf) == -1 || tls_setup(&m) == -1) {
 		master_free(&m);
 		return EX_CONFIG;
 	}
-	if (check) {
-		if (verbose)
+	if (o.check) {
+		if (o.verbose)
 			smtpd_conf_print(&conf, stdout);
 		fprintf(stderr, "configuration OK\n");
 		master_free(&m);
 		return EX_OK;
 	}
 	listeners_open(&conf);
-	if (!debug && daemon(0, 0) == -1)
+	if (!o.debug && daemon(0, 0) == -1)
 		fatal("daemon");
 	m.children = xcalloc(conf.max_sessions, sizeof(*m.children));
 	log_info("event=start listeners=%zu hostname=%s max_sessions=%lld",
@@ -209,7 +155,7 @@ static int
 listener_open(struct listener *l, int backlog)
 {
 	struct addrinfo	 hints, *res;
-	int		 fd, on = 1, e;
+	int		 e;
 
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
@@ -220,25 +166,10 @@ listener_open(struct listener *l, int backlog)
 		    gai_strerror(e));
 		return -1;
 	}
-	fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC, 0);
-	if (fd == -1)
-		goto fail;
-	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
-	if (res->ai_family == AF_INET6)
-		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on,
-		    sizeof(on));
-	if (bind(fd, res->ai_addr, res->ai_addrlen) == -1 ||
-	    listen(fd, backlog) == -1 || sock_nonblock(fd, 1) == -1)
-		goto fail;
+	if ((l->fd = sock_listen_tcp(res, backlog)) == -1)
+		log_warn("listen %s %s", l->addr, l->port);
 	freeaddrinfo(res);
-	l->fd = fd;
-	return 0;
-fail:
-	log_warn("listen %s %s", l->addr, l->port);
-	if (fd != -1)
-		close(fd);
-	freeaddrinfo(res);
-	return -1;
+	return l->fd == -1 ? -1 : 0;
 }
 
 static void
@@ -263,7 +194,9 @@ master_loop(struct master *m)
 	sigset_t	pollmask;
 	size_t		i, n = m->conf->nlisteners;
 
-	signal_setup(&pollmask);
+	daemon_signals(loop_signals, nitems(loop_signals), signal_handler,
+	    &pollmask);
+	signal(SIGHUP, SIG_IGN);
 	while (!got_term) {
 		/*
 		 * Every turn: ppoll(2) that finds a listener ready returns

@@ -18,6 +18,7 @@
 #include "address.h"
 #include "authproto.h"
 #include "config.h"
+#include "netmask.h"
 
 #define SMTPD_CONF		"/etc/buzon/smtpd-lite.conf"
 #define SMTPD_LISTEN_MAX	16	/* listen lines */
@@ -39,12 +40,6 @@ struct listener {
 	char			*port;
 	enum listener_kind	 kind;
 	int			 fd;
-};
-
-struct netmask {
-	int		family;
-	uint8_t		addr[16];
-	int		prefix;
 };
 
 struct smtpd_conf {
@@ -139,7 +134,6 @@ int		 smtpd_conf_resolve(struct smtpd_conf *);
 void		 smtpd_conf_print(struct smtpd_conf *, FILE *);
 void		 smtpd_conf_free(struct smtpd_conf *);
 int		 smtpd_valid_domain(const char *);
-int		 smtpd_net_match(const struct smtpd_conf *, const char *addr);
 const char	*smtpd_kind_name(enum listener_kind);
 
 /* smtp_session.c */

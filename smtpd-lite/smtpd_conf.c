@@ -5,13 +5,8 @@
  */
 
 #include <sys/types.h>
-#include <sys/socket.h>
-
-#include <netinet/in.h>
-#include <arpa/inet.h>
 
 #include <errno.h>
-#include <pwd.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,14 +16,12 @@
 #include "compat.h"
 #include "domains.h"
 #include "log.h"
-#include "number.h"
 #include "privdrop.h"
 #include "smtpd.h"
 #include "xmalloc.h"
 
 static int	conf_listen_parse(void *, int, char **, char *, size_t);
 static void	conf_listen_print(void *, FILE *);
-static int	conf_net_parse(const char *, struct netmask *);
 static int	conf_check(struct smtpd_conf *, const char *);
 
 #define OFF(m)	offsetof(struct smtpd_conf, m)
@@ -89,29 +82,16 @@ conf_listen_parse(void *conf, int argc, char **argv, char *err,
 {
 	struct smtpd_conf	*c = conf;
 	struct listener		*l;
-	long long		 port;
-	size_t			 k;
+	int			 k;
 
-	if (argc != 4) {
-		snprintf(err, errlen, "listen: takes an address, a port and "
-		    "smtp, smtps or submission");
-		return -1;
-	}
 	if (c->nlisteners == SMTPD_LISTEN_MAX) {
 		snprintf(err, errlen, "listen: more than %d", SMTPD_LISTEN_MAX);
 		return -1;
 	}
-	if (parse_number(argv[2], 1, 65535, &port) == -1) {
-		snprintf(err, errlen, "listen: bad port %s", argv[2]);
+	if ((k = config_listen(argc, argv, kind_names, nitems(kind_names),
+	    "listen: takes an address, a port and smtp, smtps or submission",
+	    err, errlen)) == -1)
 		return -1;
-	}
-	for (k = 0; k < nitems(kind_names); k++)
-		if (strcmp(argv[3], kind_names[k]) == 0)
-			break;
-	if (k == nitems(kind_names)) {
-		snprintf(err, errlen, "listen: unknown kind %s", argv[3]);
-		return -1;
-	}
 	l = &c->listeners[c->nlisteners++];
 	l->addr = xstrdup(argv[1]);
 	l->port = xstrdup(argv[2]);
@@ -131,49 +111,6 @@ conf_listen_print(void *conf, FILE *fp)
 		    c->listeners[i].port, kind_names[c->listeners[i].kind]);
 }
 
-/* "192.0.2.0/24", "2001:db8::/32" or a single address. */
-static int
-conf_net_parse(const char *s, struct netmask *n)
-{
-	char		 buf[INET6_ADDRSTRLEN + 5], *slash;
-	long long	 prefix;
-	int		 max;
-
-	if (strlcpy(buf, s, sizeof(buf)) >= sizeof(buf))
-		return -1;
-	if ((slash = strchr(buf, '/')) != NULL)
-		*slash++ = '\0';
-	memset(n, 0, sizeof(*n));
-	if (inet_pton(AF_INET, buf, n->addr) == 1) {
-		n->family = AF_INET;
-		max = 32;
-	} else if (inet_pton(AF_INET6, buf, n->addr) == 1) {
-		n->family = AF_INET6;
-		max = 128;
-	} else
-		return -1;
-	if (slash == NULL)
-		prefix = max;
-	else if (parse_number(slash, 0, max, &prefix) == -1)
-		return -1;
-	n->prefix = prefix;
-	return 0;
-}
-
-static int
-net_contains(const struct netmask *n, const uint8_t *a)
-{
-	int	full = n->prefix / 8, rest = n->prefix % 8;
-	uint8_t	mask;
-
-	if (memcmp(n->addr, a, full) != 0)
-		return 0;
-	if (rest == 0)
-		return 1;
-	mask = (uint8_t)(0xff << (8 - rest));
-	return (n->addr[full] & mask) == (a[full] & mask);
-}
-
 /* 1 when s is a domain name or an address literal (RFC 5321 4.1.2). */
 int
 smtpd_valid_domain(const char *s)
@@ -184,27 +121,6 @@ smtpd_valid_domain(const char *s)
 	if ((size_t)snprintf(buf, sizeof(buf), "x@%s", s) >= sizeof(buf))
 		return 0;
 	return addr_parse(buf, &a) == 0 && strlen(a.domain) == strlen(s);
-}
-
-/* 1 when addr (text) is in auth_plaintext_networks. */
-int
-smtpd_net_match(const struct smtpd_conf *c, const char *addr)
-{
-	uint8_t	a[16];
-	int	family;
-	size_t	i;
-
-	if (inet_pton(AF_INET, addr, a) == 1)
-		family = AF_INET;
-	else if (inet_pton(AF_INET6, addr, a) == 1)
-		family = AF_INET6;
-	else
-		return 0;
-	for (i = 0; i < c->nnets; i++)
-		if (c->nets[i].family == family &&
-		    net_contains(&c->nets[i], a))
-			return 1;
-	return 0;
 }
 
 static int
@@ -266,13 +182,12 @@ smtpd_conf_load(struct smtpd_conf *c, const char *path)
 int
 smtpd_conf_resolve(struct smtpd_conf *c)
 {
-	char	err[CONFIG_ERR_MAX];
 	size_t	i;
 	int	rv = 0;
 
 	c->nets = xreallocarray(NULL, c->plain_nets.n + 1, sizeof(*c->nets));
 	for (i = 0; i < c->plain_nets.n; i++) {
-		if (conf_net_parse(c->plain_nets.v[i], &c->nets[i]) == -1) {
+		if (netmask_parse(c->plain_nets.v[i], &c->nets[i]) == -1) {
 			log_warnx("auth_plaintext_networks: bad network %s",
 			    c->plain_nets.v[i]);
 			rv = -1;
@@ -284,33 +199,18 @@ smtpd_conf_resolve(struct smtpd_conf *c)
 		    SMTPD_NETWORKS_MAX);
 		rv = -1;
 	}
-	err[0] = '\0';
-	if ((c->domains = domains_load(c->local_domains, err,
-	    sizeof(err))) == NULL) {
-		if (err[0] != '\0')
-			log_warnx("local_domains: %s", err);
-		else
-			log_warn("local_domains: %s", c->local_domains);
+	if ((c->domains = domains_load_conf(c->local_domains)) == NULL)
 		rv = -1;
-	}
-	if (privdrop_needed() && getpwnam(c->user) == NULL) {
-		log_warnx("user: no such user %s", c->user);
+	if (privdrop_user_check(c->user) == -1)
 		rv = -1;
-	}
 	return rv;
 }
 
 void
 smtpd_conf_print(struct smtpd_conf *c, FILE *fp)
 {
-	size_t	i;
-
 	config_print(smtpd_keywords, nitems(smtpd_keywords), c, fp);
-	if (c->domains == NULL)
-		return;
-	for (i = 0; i < domains_count(c->domains); i++)
-		fprintf(fp, "# local_domains: %s\n",
-		    domains_get(c->domains, i));
+	domains_print(c->domains, "# local_domains: ", fp);
 }
 
 void

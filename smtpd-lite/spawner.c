@@ -27,6 +27,7 @@
 
 #include "authclient.h"
 #include "compat.h"
+#include "daemon.h"
 #include "log.h"
 #include "mailqueue.h"
 #include "privdrop.h"
@@ -55,6 +56,8 @@ struct spawner {
 };
 
 static int	spawn_sigfd = -1;
+/* What spawner_signals() changes, for a delivery child to undo. */
+static const int	child_signals[] = { SIGCHLD, SIGPIPE, SIGHUP, SIGINT };
 
 static __dead void spawner_main(struct mailqueue_conf *, int);
 static void	spawner_sigchld(int);
@@ -414,20 +417,14 @@ static __dead void
 child_run(struct mailqueue_conf *conf, const struct spawn_deliver *req)
 {
 	struct auth_user	 u;
-	struct sigaction	 sa;
 	char			*env[SPAWN_ENV_MAX + 1], maildir[AUTH_PATH_MAX + 16];
 	char			 tmo[24];
 	char			*argv[] = { "maildeliver", "-d", maildir, "-f",
 				    (char *)req->sender, "-r",
 				    (char *)req->rcpt, "-t", tmo, NULL };
 
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = SIG_DFL;
-	sigaction(SIGCHLD, &sa, NULL);
-	sigaction(SIGPIPE, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
+	/* maildeliver gets default signals, as the spawner's mask: none. */
+	daemon_signals_reset(child_signals, nitems(child_signals));
 	alarm(conf->authd_timeout * 2 + 1);
 	child_lookup(conf, req->rcpt, &u);
 	/* Not root: maildeliver runs as the invoking user, silently. */

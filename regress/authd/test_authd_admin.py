@@ -1,15 +1,15 @@
 """authd's configuration check and its documentation, authtest, the peer
 check, the privilege drop and the passwd backend."""
 
+import functools
 import os
-import re
 import subprocess
 
 import pytest
 
 import buzontest
-from authdwire import (Authd, Conn, OK, FAIL, ERROR, mkhash, passwd_line,
-                       proc_uids)
+from buzontest import proc_uids
+from authdwire import Authd, Conn, OK, FAIL, ERROR, mkhash, passwd_line
 
 MANPAGE = os.path.join(buzontest.ROOT, "authd", "authd.conf.5")
 
@@ -19,15 +19,7 @@ def users():
                         quota="5000S")]
 
 
-def authd_n(workdir, text, verbose=False):
-    path = os.path.join(workdir, "check.conf")
-    with open(path, "w") as f:
-        f.write(text)
-    argv = [buzontest.binary("authd"), "-n", "-f", path]
-    if verbose:
-        argv.insert(1, "-v")
-    return path, subprocess.run(argv, capture_output=True, text=True,
-                                timeout=30)
+authd_n = functools.partial(buzontest.check_config, "authd")
 
 
 GOOD = """# sample
@@ -43,12 +35,10 @@ throttle_max 1m
 
 
 def test_check_good_config(workdir):
-    _, r = authd_n(workdir, GOOD, verbose=True)
-    assert r.returncode == 0, r.stderr
-    assert "configuration OK" in r.stderr
-    assert 'backend file "/etc/buzon/passwd"\nbackend passwd\n' in r.stdout
-    assert "throttle_max 60s" in r.stdout
-    assert "allow 0 root" in r.stdout
+    out = buzontest.accepted_config("authd", workdir, GOOD)
+    assert 'backend file "/etc/buzon/passwd"\nbackend passwd\n' in out
+    assert "throttle_max 60s" in out
+    assert "allow 0 root" in out
 
 
 @pytest.mark.parametrize("line,msg", [
@@ -63,24 +53,13 @@ def test_check_good_config(workdir):
     ("socket_mode 999", "bad value"),
 ])
 def test_check_bad_config(workdir, line, msg):
-    path, r = authd_n(workdir, GOOD + line + "\n")
-    assert r.returncode == 78, r.stderr
-    assert msg in r.stderr
-    if "no such user" not in msg:
-        assert "%s:%d:" % (path, GOOD.count("\n") + 1) in r.stderr
+    buzontest.assert_refused("authd", workdir, GOOD, line, msg,
+                             at_line="no such user" not in msg)
 
 
 def test_every_keyword_documented(workdir):
-    _, r = authd_n(workdir, GOOD, verbose=True)
-    assert r.returncode == 0
-    printed = set()
-    for line in r.stdout.splitlines():
-        m = re.match(r"(?:# )?([a-z_]+)", line)
-        printed.add(m.group(1))
-    with open(MANPAGE) as f:
-        documented = set(re.findall(r"^\.It Ic ([a-z_]+)", f.read(), re.M))
-    assert len(printed) >= 15
-    assert printed <= documented, printed - documented
+    printed = buzontest.printed_keywords("authd", workdir, GOOD)
+    buzontest.assert_documented(printed, MANPAGE, 15)
 
 
 def authtest(a, *args, stdin=None):
@@ -119,33 +98,14 @@ def test_authtest(workdir):
 
 
 def child_connect(path, uid, gid):
-    """Connects as another uid (in a child) and returns the answer."""
-    rfd, wfd = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.close(rfd)
-            os.setgroups([])
-            os.setgid(gid)
-            os.setuid(uid)
-            c = Conn(path, timeout=10)
-            t, f = c.lookup("ana")
-            eof = c.at_eof() if t == ERROR else 0
-            os.write(wfd, ("%d %s %d" % (t, f.get("reason", ""),
-                                         eof)).encode())
-        except BaseException as e:
-            os.write(wfd, repr(e).encode())
-        os._exit(0)
-    os.close(wfd)
-    out = b""
-    while True:
-        b = os.read(rfd, 1024)
-        if not b:
-            break
-        out += b
-    os.close(rfd)
-    os.waitpid(pid, 0)
-    return out.decode()
+    """Connects as another uid (in a child) and returns the answer: type,
+    reason and whether authd then closed, or what went wrong."""
+    def lookup():
+        c = Conn(path, timeout=10)
+        t, f = c.lookup("ana")
+        eof = c.at_eof() if t == ERROR else 0
+        return ("%d %s %d" % (t, f.get("reason", ""), eof)).encode()
+    return buzontest.run_as(uid, gid, lookup)[1]
 
 
 @pytest.mark.skipif(not buzontest.IS_ROOT,

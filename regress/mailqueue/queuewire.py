@@ -1,14 +1,13 @@
 """The queue socket protocol in Python (lib/queueproto.h), and a started
 mailqueue with authd, users and Maildirs in a temporary directory."""
 
+import json
 import os
-import pwd
-import socket
-import struct
+import re
 import sys
-import time
 
 import buzontest
+import wire
 
 sys.path.insert(0, os.path.join(buzontest.ROOT, "regress", "authd"))
 from authdwire import Authd, mkhash, passwd_line  # noqa: E402
@@ -19,24 +18,11 @@ OK, FAIL, TEMPFAIL, ERROR = 0x81, 0x82, 0x83, 0x84
 ENTRY, ENTRY_RCPT, LISTEND = 0x90, 0x91, 0x92
 TAGS = {"sender": 1, "flags": 2, "rcpt": 3, "id": 4, "reason": 5,
         "created": 6, "size": 7, "state": 8}
-NAMES = {v: k for k, v in TAGS.items()}
 U64 = ("flags", "created", "size")
 F_RECEIVED, F_8BITMIME = 0x01, 0x02
 FRAME_MAX = 65536
-
-
-def field(name, value):
-    tag = TAGS[name] if isinstance(name, str) else name
-    if isinstance(value, int):
-        value = struct.pack(">Q", value)
-    elif isinstance(value, str):
-        value = value.encode()
-    return struct.pack(">BH", tag, len(value)) + value
-
-
-def frame(mtype, payload=b"", version=VERSION, length=None):
-    n = len(payload) if length is None else length
-    return struct.pack(">BBI", version, mtype, n) + payload
+LAYOUT = wire.Layout(">BBI", TAGS, U64, ">Q", VERSION)
+field, frame, decode = LAYOUT.field, LAYOUT.frame, LAYOUT.decode
 
 
 def mail_frame(sender, flags=0):
@@ -52,56 +38,11 @@ def data_frames(data, chunk=16384):
                     for i in range(0, len(data), chunk))
 
 
-def decode(payload):
-    out, off = {}, 0
-    while off < len(payload):
-        tag, n = struct.unpack(">BH", payload[off:off + 3])
-        v = payload[off + 3:off + 3 + n]
-        name = NAMES[tag]
-        out[name] = struct.unpack(">Q", v)[0] if name in U64 else v.decode()
-        off += 3 + n
-    return out
-
-
-class Conn:
+class Conn(wire.Conn):
     """One connection to the queue socket."""
 
-    def __init__(self, path, timeout=30.0):
-        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.s.settimeout(timeout)
-        self.s.connect(path)
-
-    def close(self):
-        self.s.close()
-
-    def send(self, data):
-        self.s.sendall(data)
-
-    def _read(self, n):
-        buf = b""
-        while len(buf) < n:
-            chunk = self.s.recv(n - len(buf))
-            if not chunk:
-                return None
-            buf += chunk
-        return buf
-
-    def recv_frame(self):
-        """(type, fields), or None at EOF."""
-        hdr = self._read(6)
-        if hdr is None:
-            return None
-        version, mtype, n = struct.unpack(">BBI", hdr)
-        assert version == VERSION
-        payload = self._read(n)
-        assert payload is not None, "answer cut short"
-        return mtype, decode(payload)
-
-    def at_eof(self):
-        try:
-            return self.s.recv(1) == b""
-        except ConnectionResetError:
-            return True
+    LAYOUT = LAYOUT
+    TIMEOUT = 30.0
 
     def submit(self, sender, rcpts, data, flags=0):
         """Sends one message; returns the answer (type, fields)."""
@@ -128,10 +69,7 @@ class Conn:
                 out[-1][1].append(f)
 
 
-def queue_user():
-    if buzontest.IS_ROOT:
-        return "nobody"
-    return pwd.getpwuid(os.geteuid()).pw_name
+queue_user = buzontest.daemon_user
 
 
 class User:
@@ -156,8 +94,11 @@ class User:
         return [os.path.join(new, n) for n in sorted(os.listdir(new))]
 
 
-class Mailqueue:
+class Mailqueue(buzontest.Service):
     """authd (file backend) plus mailqueue, in workdir."""
+
+    NAME = "mailqueue"
+    LOG_WAIT = 15
 
     USERS = (("ana", 2101), ("bob", 2102), ("cyd", 2103))
 
@@ -214,41 +155,13 @@ class Mailqueue:
             raise
 
     def start_queue(self):
+        """Starts mailqueue alone; ready once this start is logged."""
         seen = len(self.log())
-        self.daemon = buzontest.Daemon(
+        return self.spawn(
             [buzontest.binary("mailqueue"), "-d", "-v", "-f", self.conf],
-            self.logpath, env=self.env)
-        try:
-            buzontest.wait_for(
-                lambda: (not self.daemon.running()) or
-                "queue event=start" in self.log()[seen:], 15,
-                "mailqueue start")
-        except TimeoutError:
-            self.daemon.stop()
-            raise
-        assert self.daemon.running(), self.log()
-        return self
+            lambda: "queue event=start" in self.log()[seen:], env=self.env)
 
-    @property
-    def pid(self):
-        return self.daemon.proc.pid
-
-    def children(self):
-        with open("/proc/%d/task/%d/children" % (self.pid, self.pid)) as f:
-            return [int(p) for p in f.read().split()]
-
-    def log(self):
-        try:
-            with open(self.logpath, errors="replace") as f:
-                return f.read()
-        except FileNotFoundError:
-            return ""
-
-    def wait_log(self, text, timeout=15, count=1):
-        buzontest.wait_for(lambda: self.log().count(text) >= count, timeout,
-                           "log line " + text + "\n" + self.log())
-
-    def connect(self, timeout=30.0):
+    def connect(self, timeout=None):
         return Conn(self.sock, timeout)
 
     def submit(self, sender, rcpts, data, flags=0):
@@ -266,24 +179,15 @@ class Mailqueue:
             return f.read()
 
     def stop_queue(self):
-        if self.daemon is None:
-            return self.last_rc
-        self.last_rc = self.daemon.stop()
-        self.daemon = None
+        """Stops mailqueue alone; stopped twice, the first status."""
+        if self.daemon is not None:
+            self.last_rc = self.stop_daemon()
         return self.last_rc
 
     def stop(self):
         rc = self.stop_queue()
         self.authd.stop()
         return rc
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        rc = self.stop()
-        if exc[0] is None:
-            assert rc == 0, "mailqueue exited %s:\n%s" % (rc, self.log())
 
 
 def wait_delivered(user, n=1, timeout=20):
@@ -294,46 +198,19 @@ def wait_delivered(user, n=1, timeout=20):
 
 def submit_as(path, uid, gid, sender, rcpts, data, flags=0):
     """Submits from a child running as uid/gid; returns (type, fields)."""
-    import json
-    rfd, wfd = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.close(rfd)
-            os.setgroups([])
-            os.setgid(gid)
-            os.setuid(uid)
-            c = Conn(path, timeout=20)
-            t, f = c.submit(sender, rcpts, data, flags)
-            os.write(wfd, json.dumps([t, f]).encode())
-        except BaseException as e:
-            os.write(wfd, json.dumps([0, {"error": repr(e)}]).encode())
-        os._exit(0)
-    os.close(wfd)
-    out = b""
-    while True:
-        chunk = os.read(rfd, 4096)
-        if not chunk:
-            break
-        out += chunk
-    os.close(rfd)
-    os.waitpid(pid, 0)
+    def submit():
+        c = Conn(path, timeout=20)
+        return json.dumps(c.submit(sender, rcpts, data, flags)).encode()
+    ok, out = buzontest.run_as(uid, gid, submit)
+    if not ok:
+        return 0, {"error": out}
     t, f = json.loads(out)
     return t, f
 
 
 def received_ids(messages):
     """Queue ids named in the Received: lines mailqueue added."""
-    import re
     ids = []
     for m in messages:
         ids += re.findall(rb"\(buzon mailqueue\) id ([0-9A-Za-z]+);", m)
     return [i.decode() for i in ids]
-
-
-def proc_uid(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("Uid:"):
-                return int(line.split()[1])
-    return None

@@ -12,9 +12,8 @@ import time
 import pytest
 
 import buzontest
-from buzontest import wait_for
+from buzontest import proc_uid, wait_for
 from queuewire import (Mailqueue, OK, FAIL, TEMPFAIL, F_RECEIVED,
-                       proc_uid,
                        received_ids, submit_as, wait_delivered, passwd_line,
                        mkhash)
 

@@ -1,6 +1,7 @@
 """mailqueue's configuration check, its documentation and sample file,
 and the man pages of the queue programs."""
 
+import functools
 import os
 import re
 import shutil
@@ -17,15 +18,7 @@ SAMPLE = os.path.join(buzontest.ROOT, "conf", "mailqueue.conf")
 PAGES = ["mailqueue.8", "mailqueue.conf.5", "sendmail.8", "mailq.1"]
 
 
-def mailqueue_n(workdir, text, verbose=False):
-    path = os.path.join(workdir, "check.conf")
-    with open(path, "w") as f:
-        f.write(text)
-    argv = [buzontest.binary("mailqueue"), "-n", "-f", path]
-    if verbose:
-        argv.insert(1, "-v")
-    return path, subprocess.run(argv, capture_output=True, text=True,
-                                timeout=30)
+mailqueue_n = functools.partial(buzontest.check_config, "mailqueue")
 
 
 def good(workdir):
@@ -39,10 +32,7 @@ def good(workdir):
 
 
 def test_check_good_config(workdir):
-    _, r = mailqueue_n(workdir, good(workdir), verbose=True)
-    assert r.returncode == 0, r.stderr
-    assert "configuration OK" in r.stderr
-    out = r.stdout
+    out = buzontest.accepted_config("mailqueue", workdir, good(workdir))
     for line in ("retry_min 60s", "retry_max 7200s",
                  "max_message_size 10485760", "socket_mode 0666",
                  "trusted_users root 1234", "hostname mx.test",
@@ -62,11 +52,7 @@ def test_check_good_config(workdir):
     ("timeout 2h", "out of range"),
 ])
 def test_check_bad_config(workdir, line, msg):
-    text = good(workdir)
-    path, r = mailqueue_n(workdir, text + line + "\n")
-    assert r.returncode == 78, r.stderr
-    assert msg in r.stderr
-    assert "%s:%d:" % (path, text.count("\n") + 1) in r.stderr
+    buzontest.assert_refused("mailqueue", workdir, good(workdir), line, msg)
 
 
 @pytest.mark.parametrize("extra,msg", [
@@ -98,23 +84,14 @@ def test_bad_user_and_domains(workdir):
 
 
 def printed_keywords(workdir):
-    _, r = mailqueue_n(workdir, good(workdir), verbose=True)
-    assert r.returncode == 0
-    printed = set()
-    for line in r.stdout.splitlines():
-        if line.startswith("# local domain "):
-            continue
-        printed.add(re.match(r"(?:# )?([a-z_]+)", line).group(1))
-    return printed
+    """-nv also lists the local domains, which are no keywords."""
+    return buzontest.printed_keywords("mailqueue", workdir, good(workdir),
+                                      skip="# local domain ")
 
 
 def test_every_keyword_documented(workdir):
-    printed = printed_keywords(workdir)
-    with open(MANPAGE) as f:
-        documented = set(re.findall(r"^\.It Ic ([a-z_]+)", f.read(), re.M))
-    assert len(printed) >= 18
-    assert printed <= documented, printed - documented
-    assert documented <= printed, documented - printed
+    buzontest.assert_documented(printed_keywords(workdir), MANPAGE, 18,
+                                exact=True)
 
 
 def test_sample_lists_every_keyword(workdir):

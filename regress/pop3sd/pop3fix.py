@@ -3,14 +3,13 @@ Maildirs live in the test directory, and pop3sd started on free ports."""
 
 import os
 import poplib
-import pwd
 import socket
-import ssl
 import subprocess
 import sys
 import time
 
 import buzontest
+from buzontest import client_tls as client_ctx
 
 sys.path.insert(0, os.path.join(buzontest.ROOT, "regress", "authd"))
 from authdwire import Authd, mkhash, passwd_line  # noqa: E402
@@ -19,24 +18,13 @@ USERS = {"ana": ("ana-pw", 2001), "bob": ("bob pw", 2002)}
 USERS.update(("u%d" % i, ("u%d-pw" % i, 2010 + i)) for i in range(12))
 
 
-def make_cert(d):
-    crt, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
-                    "-nodes", "-keyout", key, "-out", crt, "-days", "2",
-                    "-subj", "/CN=localhost"], check=True,
-                   capture_output=True)
-    return crt, key
+make_cert = buzontest.make_cert
 
 
-def client_ctx():
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    return ctx
-
-
-class Site:
+class Site(buzontest.Service):
     """authd + users + Maildirs + pop3sd in one directory."""
+
+    NAME = "pop3sd"
 
     def __init__(self, workdir, cert, conf="", plaintext="127.0.0.0/8"):
         self.dir = workdir
@@ -53,7 +41,6 @@ class Site:
         self.authd = Authd(workdir, lines)
         self.pop3 = buzontest.free_port()
         self.pop3s = buzontest.free_port()
-        self.daemon = None
         self.conf = os.path.join(workdir, "pop3sd.conf")
         self.logpath = os.path.join(workdir, "pop3sd.log")
 
@@ -70,11 +57,6 @@ class Site:
     def maildir(self, user="ana"):
         return os.path.join(self.homes[user], "Maildir")
 
-    def user_conf(self):
-        if buzontest.IS_ROOT:
-            return "nobody"
-        return pwd.getpwuid(os.geteuid()).pw_name
-
     def write_conf(self):
         empty = os.path.join(self.dir, "empty")
         os.makedirs(empty, exist_ok=True)
@@ -83,7 +65,7 @@ class Site:
                 "tls_cert %s\ntls_key %s\nuser %s\nchroot %s\n"
                 "authd_socket %s\n" %
                 (self.pop3, self.pop3s, self.cert[0], self.cert[1],
-                 self.user_conf(), empty, self.authd.sock))
+                 buzontest.daemon_user(), empty, self.authd.sock))
         if self.plaintext:
             text += "plaintext_networks %s\n" % self.plaintext
         text += self.extra
@@ -93,32 +75,14 @@ class Site:
     def start(self):
         self.authd.start()
         self.write_conf()
-        self.daemon = buzontest.Daemon(
+        return self.spawn(
             [buzontest.binary("pop3sd"), "-d", "-v", "-f", self.conf],
-            self.logpath)
-        buzontest.wait_for(lambda: "event=start" in self.log() or
-                           not self.daemon.running(), 15, "pop3sd start")
-        assert self.daemon.running(), self.log()
-        return self
+            lambda: "event=start" in self.log())
 
     def stop(self):
-        rc = None
-        if self.daemon is not None:
-            rc = self.daemon.stop()
-            self.daemon = None
+        rc = self.stop_daemon()
         self.authd.stop()
         return rc
-
-    def log(self):
-        try:
-            with open(self.logpath, errors="replace") as f:
-                return f.read()
-        except FileNotFoundError:
-            return ""
-
-    def wait_log(self, text, timeout=10):
-        buzontest.wait_for(lambda: text in self.log(), timeout,
-                           "log line " + text)
 
     # --- clients ---
 
@@ -184,17 +148,11 @@ def put():
 put.counter = 0
 
 
-class Raw:
+class Raw(buzontest.LineClient):
     """A line-level client on a plain or TLS socket."""
 
-    def __init__(self, s):
-        self.s = s
-        self.buf = b""
-
-    def send(self, data):
-        self.s.sendall(data)
-
     def line(self):
+        """The next line; at EOF what is left, maybe b""."""
         while b"\r\n" not in self.buf:
             chunk = self.s.recv(4096)
             if not chunk:
@@ -215,19 +173,3 @@ class Raw:
             if line == b".":
                 return lines
             lines.append(line)
-
-    def at_eof(self, timeout=10):
-        self.s.settimeout(timeout)
-        try:
-            while True:
-                data = self.s.recv(4096)
-                if not data:
-                    return True
-                self.buf += data
-        except (ConnectionResetError, ssl.SSLError):
-            return True
-        except socket.timeout:
-            return False
-
-    def close(self):
-        self.s.close()

@@ -11,12 +11,7 @@ import time
 import pytest
 
 import buzontest
-from pop3fix import Site, make_cert, USERS
-
-
-@pytest.fixture(scope="module")
-def cert(tmp_path_factory):
-    return make_cert(str(tmp_path_factory.mktemp("cert")))
+from pop3fix import Site, USERS
 
 
 @pytest.fixture
@@ -103,7 +98,7 @@ def test_capa_and_every_command(site):
     assert r.cmd("RETR").startswith(b"-ERR")
     assert r.cmd("bogus").startswith(b"-ERR")
     assert r.cmd("QUIT").startswith(b"+OK")
-    assert r.at_eof()
+    assert r.closed()
     assert len(os.listdir(os.path.join(site.maildir(), "cur"))) == 2
     site.wait_log("event=logout user=ana addr=127.0.0.1 tls=yes method=user "
                   "result=quit")
@@ -343,7 +338,7 @@ def test_pipelining(site):
     assert r.line().startswith(b"+OK message 1 deleted")
     assert r.line().startswith(b"+OK")
     assert r.line().startswith(b"+OK bye, 1 messages removed")
-    assert r.at_eof()
+    assert r.closed()
 
 
 def test_bad_lines_and_too_many_errors(workdir, cert):
@@ -359,7 +354,7 @@ def test_bad_lines_and_too_many_errors(workdir, cert):
         assert r.cmd("XYZZY").startswith(b"-ERR")
         assert r.cmd("XYZZY").startswith(b"-ERR unknown")
         assert r.line().startswith(b"-ERR too many errors")
-        assert r.at_eof()
+        assert r.closed()
         # failed logins count too
         r = s.raw()
         r.line()
@@ -368,7 +363,7 @@ def test_bad_lines_and_too_many_errors(workdir, cert):
             assert r.cmd("PASS bad").startswith(b"-ERR [AUTH]")
         r.cmd("USER ana")
         r.cmd("PASS bad")
-        assert r.at_eof()
+        assert r.closed()
     finally:
         s.stop()
 
@@ -382,7 +377,7 @@ def test_timeouts(workdir, cert):
         r.line()
         t = time.monotonic()
         assert r.line().startswith(b"-ERR autologout")
-        assert r.at_eof()
+        assert r.closed()
         assert time.monotonic() - t < 5
         r = s.raw()
         r.line()
@@ -390,7 +385,7 @@ def test_timeouts(workdir, cert):
         assert r.cmd("PASS ana-pw").startswith(b"+OK")
         assert r.cmd("DELE 1").startswith(b"+OK")
         assert r.line().startswith(b"-ERR autologout")
-        assert r.at_eof()
+        assert r.closed()
         s.wait_log("result=timeout")
         assert len(os.listdir(os.path.join(s.maildir(), "cur"))) == 1
     finally:
@@ -405,9 +400,9 @@ def test_session_limits(workdir, cert):
         assert r.line().startswith(b"+OK")
         r2 = s.raw(tls=False)
         assert r2.line().startswith(b"-ERR [SYS/TEMP]")
-        assert r2.at_eof()
+        assert r2.closed()
         r.cmd("QUIT")
-        assert r.at_eof()
+        assert r.closed()
         s.wait_log("event=disconnect")
         buzontest.wait_for(lambda: _greets(s), 10, "a free slot")
         assert "reason=max_sessions_per_addr" in s.log()

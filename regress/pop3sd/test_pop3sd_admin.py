@@ -1,33 +1,21 @@
 """pop3sd's configuration check and its documentation, the processes of
 the login split (users, chroot) and the memory of an idle connection."""
 
+import functools
 import os
-import re
 import subprocess
 
 import pytest
 
 import buzontest
-from pop3fix import Site, make_cert, USERS
+from buzontest import children, proc_uids
+from pop3fix import Site, USERS
 
 MANPAGE = os.path.join(buzontest.ROOT, "pop3sd", "pop3sd.conf.5")
 SAMPLE = os.path.join(buzontest.ROOT, "conf", "pop3sd.conf")
 
 
-@pytest.fixture(scope="module")
-def cert(tmp_path_factory):
-    return make_cert(str(tmp_path_factory.mktemp("cert")))
-
-
-def pop3sd_n(workdir, text, verbose=False):
-    path = os.path.join(workdir, "check.conf")
-    with open(path, "w") as f:
-        f.write(text)
-    argv = [buzontest.binary("pop3sd"), "-n", "-f", path]
-    if verbose:
-        argv.insert(1, "-v")
-    return path, subprocess.run(argv, capture_output=True, text=True,
-                                timeout=30)
+pop3sd_n = functools.partial(buzontest.check_config, "pop3sd")
 
 
 GOOD = """# sample
@@ -41,14 +29,12 @@ timeout 15m
 
 
 def test_check_good_config(workdir):
-    _, r = pop3sd_n(workdir, GOOD, verbose=True)
-    assert r.returncode == 0, r.stderr
-    assert "configuration OK" in r.stderr
-    assert "listen 127.0.0.1 995 pop3s\nlisten * 110 pop3\n" in r.stdout
-    assert "timeout 900s" in r.stdout
-    assert "authd_socket \"/var/run/authd.sock\"" in r.stdout or \
-        "authd_socket /var/run/authd.sock" in r.stdout
-    assert "chroot" in r.stdout and "/var/empty" in r.stdout
+    out = buzontest.accepted_config("pop3sd", workdir, GOOD)
+    assert "listen 127.0.0.1 995 pop3s\nlisten * 110 pop3\n" in out
+    assert "timeout 900s" in out
+    assert "authd_socket \"/var/run/authd.sock\"" in out or \
+        "authd_socket /var/run/authd.sock" in out
+    assert "chroot" in out and "/var/empty" in out
 
 
 @pytest.mark.parametrize("line,msg", [
@@ -64,9 +50,8 @@ def test_check_good_config(workdir):
     ("chroot relative", "not an absolute path"),
 ])
 def test_check_bad_config(workdir, line, msg):
-    path, r = pop3sd_n(workdir, GOOD + line + "\n")
-    assert r.returncode == 78, r.stderr
-    assert msg in r.stderr
+    buzontest.assert_refused("pop3sd", workdir, GOOD, line, msg,
+                             at_line=False)
 
 
 def test_no_listen_is_an_error(workdir):
@@ -75,16 +60,8 @@ def test_no_listen_is_an_error(workdir):
 
 
 def test_every_keyword_documented(workdir):
-    _, r = pop3sd_n(workdir, GOOD, verbose=True)
-    assert r.returncode == 0
-    printed = set()
-    for line in r.stdout.splitlines():
-        m = re.match(r"(?:# )?([a-z_]+)", line)
-        printed.add(m.group(1))
-    with open(MANPAGE) as f:
-        documented = set(re.findall(r"^\.It Ic ([a-z_]+)", f.read(), re.M))
-    assert len(printed) >= 16
-    assert printed <= documented, printed - documented
+    printed = buzontest.printed_keywords("pop3sd", workdir, GOOD)
+    buzontest.assert_documented(printed, MANPAGE, 16)
 
 
 def test_sample_config_parses(workdir):
@@ -100,22 +77,6 @@ def test_usage():
     r = subprocess.run([buzontest.binary("pop3sd"), "-x"],
                        capture_output=True, text=True)
     assert r.returncode == 64 and "usage" in r.stderr
-
-
-def children(pid):
-    try:
-        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
-            return [int(p) for p in f.read().split()]
-    except FileNotFoundError:
-        return []
-
-
-def status_uids(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("Uid:"):
-                return [int(x) for x in line.split()[1:]]
-    return None
 
 
 def stat_fields(pid):
@@ -144,7 +105,7 @@ def descendants(pid):
 def connection_groups(site):
     """{process group: [pids]} of the connections below the master."""
     groups = {}
-    for p in descendants(site.daemon.proc.pid):
+    for p in descendants(site.pid):
         try:
             groups.setdefault(stat_fields(p)[2], []).append(p)
         except FileNotFoundError:
@@ -172,12 +133,12 @@ def test_process_users_and_chroot(workdir, cert):
         buzontest.wait_for(lambda: logged_in(s, 1), 10, "monitor gone")
         kids = list(connection_groups(s).values())[0]
         nobody = buzontest.unprivileged_user()[0]
-        by_uid = {status_uids(k)[0]: k for k in kids}
+        by_uid = {proc_uids(k)[0]: k for k in kids}
         assert set(by_uid) == {nobody, 2001}, by_uid
-        assert status_uids(by_uid[nobody]) == [nobody] * 4
+        assert proc_uids(by_uid[nobody]) == [nobody] * 4
         assert os.readlink("/proc/%d/root" % by_uid[nobody]) == \
             os.path.join(workdir, "empty")
-        assert status_uids(by_uid[2001]) == [2001] * 4
+        assert proc_uids(by_uid[2001]) == [2001] * 4
         assert os.readlink("/proc/%d/root" % by_uid[2001]) == "/"
         # the uid list and the lock belong to the mail user
         st = os.stat(os.path.join(s.maildir(), "buzon-uidlist"))
@@ -219,8 +180,8 @@ def pss_kib(pid):
 
 def group_pss(site):
     """PSS of the master and every process below it, in KiB."""
-    return sum(pss_kib(p) for p in [site.daemon.proc.pid] +
-               descendants(site.daemon.proc.pid))
+    return sum(pss_kib(p) for p in [site.pid] +
+               descendants(site.pid))
 
 
 @pytest.mark.skipif(sanitized(), reason="ASan inflates memory; run this "

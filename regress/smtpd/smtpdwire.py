@@ -1,22 +1,27 @@
-"""Fixtures of the smtpd-lite tests: a self-signed certificate, mailqueue
-and smtpd-lite started on free loopback ports in a temporary directory,
-and a raw SMTP client for what smtplib will not send."""
+"""Fixtures of the smtpd-lite tests: mailqueue and smtpd-lite started on
+free loopback ports in a temporary directory, the daemons a test module
+shares (smtpd_env), a stand-in queue, and a raw SMTP client for what
+smtplib will not send."""
 
+import contextlib
 import os
 import pwd
 import shutil
 import socket
-import ssl
-import struct
-import subprocess
 import sys
+import tempfile
 import threading
 import time
 
 import buzontest
+from buzontest import client_tls, daemon_user  # noqa: F401
 
-sys.path.insert(0, os.path.join(buzontest.ROOT, "regress", "authd"))
+for _d in ("authd", "mailqueue"):
+    sys.path.insert(0, os.path.join(buzontest.ROOT, "regress", _d))
 from authdwire import Authd, mkhash, passwd_line  # noqa: E402,F401
+import queuewire  # noqa: E402
+from queuewire import (F_8BITMIME as QP_F_8BITMIME,  # noqa: E402,F401
+                       F_RECEIVED as QP_F_RECEIVED)
 
 HOST = "mx.example.org"
 DOMAIN = "example.org"
@@ -25,30 +30,8 @@ CLIENT = "client.example"
 
 
 def make_cert(d):
-    """A self-signed certificate and key in d (made once per test run)."""
-    cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
-    if not os.path.exists(cert):
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
-                        "-nodes", "-days", "2", "-subj", "/CN=" + HOST,
-                        "-keyout", key, "-out", cert], check=True,
-                       capture_output=True, timeout=120)
-        os.chmod(key, 0o600)
-    return cert, key
-
-
-def client_tls():
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    return ctx
-
-
-def own_user():
-    return pwd.getpwuid(os.geteuid()).pw_name
-
-
-def daemon_user():
-    return "nobody" if buzontest.IS_ROOT else own_user()
+    """A self-signed certificate for HOST and its key in d."""
+    return buzontest.make_cert(d, HOST)
 
 
 def mail_ids():
@@ -71,17 +54,13 @@ def make_home(workdir, user):
 
 
 def maildir_messages(home):
-    out = []
-    for sub in ("new", "cur"):
-        d = os.path.join(home, "Maildir", sub)
-        for n in sorted(os.listdir(d)):
-            with open(os.path.join(d, n), "rb") as f:
-                out.append(f.read())
-    return out
+    return buzontest.maildir_messages(os.path.join(home, "Maildir"))
 
 
-class Mailqueue:
+class Mailqueue(buzontest.Service):
     """mailqueue in the foreground with its queue in workdir."""
+
+    NAME = "mailqueue"
 
     def __init__(self, workdir, authd_sock, domains_file):
         self.dir = workdir
@@ -94,7 +73,7 @@ class Mailqueue:
             pw = pwd.getpwnam("nobody")
             os.chown(self.queue, pw.pw_uid, pw.pw_gid)
         os.chmod(self.queue, 0o700)
-        trusted = "root nobody" if buzontest.IS_ROOT else own_user()
+        trusted = "root nobody" if buzontest.IS_ROOT else daemon_user()
         with open(self.conf, "w") as f:
             f.write("queue_dir %s\nsocket %s\nsocket_mode 0666\nuser %s\n"
                     "authd_socket %s\nmaildeliver %s\nlocal_domains %s\n"
@@ -102,21 +81,11 @@ class Mailqueue:
                     (self.queue, self.sock, daemon_user(), authd_sock,
                      buzontest.binary("maildeliver"), domains_file,
                      trusted, HOST))
-        self.daemon = None
 
     def start(self):
-        self.daemon = buzontest.Daemon(
+        return self.spawn(
             [buzontest.binary("mailqueue"), "-d", "-f", self.conf],
-            self.logpath)
-        buzontest.wait_for(lambda: (not self.daemon.running()) or
-                           buzontest.unix_ready(self.sock)(), 15,
-                           "mailqueue socket")
-        assert self.daemon.running(), self.log()
-        return self
-
-    def log(self):
-        with open(self.logpath, errors="replace") as f:
-            return f.read()
+            buzontest.unix_ready(self.sock))
 
     def envelopes(self):
         """Texts of the envelopes in env/ (messages still queued)."""
@@ -129,16 +98,11 @@ class Mailqueue:
                 out.append(f.read())
         return out
 
-    def stop(self):
-        if self.daemon is not None:
-            rc = self.daemon.stop()
-            self.daemon = None
-            return rc
-        return None
 
-
-class Smtpd:
+class Smtpd(buzontest.Service):
     """smtpd-lite in the foreground, one listener of each kind."""
+
+    NAME = "smtpd-lite"
 
     def __init__(self, workdir, authd_sock, queue_sock, cert, key,
                  domains_file, conf=""):
@@ -160,7 +124,6 @@ class Smtpd:
         with open(self.conf, "w") as f:
             f.write(text + conf)
         self.sanlog_inside()
-        self.daemon = None
 
     def sanlog_inside(self):
         """Sessions live in the chroot: their sanitizer reports go to the
@@ -179,45 +142,24 @@ class Smtpd:
             if os.path.isfile(p):
                 shutil.move(p, os.path.join(buzontest.SANLOG, n))
 
+    def listening(self):
+        try:
+            socket.create_connection(("127.0.0.1", self.port["smtp"]),
+                                     1).close()
+            return True
+        except OSError:
+            return False
+
     def start(self):
-        self.daemon = buzontest.Daemon(
+        return self.spawn(
             [buzontest.binary("smtpd-lite"), "-d", "-v", "-f", self.conf],
-            self.logpath)
-
-        def up():
-            if not self.daemon.running():
-                return True
-            try:
-                socket.create_connection(("127.0.0.1", self.port["smtp"]),
-                                         1).close()
-                return True
-            except OSError:
-                return False
-        buzontest.wait_for(up, 15, "smtpd-lite listening")
-        assert self.daemon.running(), self.log()
-        return self
-
-    @property
-    def pid(self):
-        return self.daemon.proc.pid
+            self.listening)
 
     def sessions(self):
-        with open("/proc/%d/task/%d/children" % (self.pid, self.pid)) as f:
-            return [int(p) for p in f.read().split()]
-
-    def log(self):
-        with open(self.logpath, errors="replace") as f:
-            return f.read()
-
-    def wait_log(self, text, timeout=10):
-        buzontest.wait_for(lambda: text in self.log(), timeout,
-                           "log line " + text)
+        return self.children()
 
     def stop(self):
-        rc = None
-        if self.daemon is not None:
-            rc = self.daemon.stop()
-            self.daemon = None
+        rc = self.stop_daemon()
         self.claim_sanitizer()
         return rc
 
@@ -232,17 +174,14 @@ class Reply(tuple):
         return self[1]
 
 
-class Raw:
+class Raw(buzontest.LineClient):
     """A client that sends exactly the octets it is given."""
 
-    def __init__(self, port, tls=False, timeout=10):
-        self.s = socket.create_connection(("127.0.0.1", port), timeout)
-        if tls:
-            self.s = client_tls().wrap_socket(self.s)
-        self.buf = b""
+    CLOSE_WAIT = 5
 
-    def send(self, data):
-        self.s.sendall(data)
+    def __init__(self, port, tls=False, timeout=10):
+        s = socket.create_connection(("127.0.0.1", port), timeout)
+        super().__init__(client_tls().wrap_socket(s) if tls else s)
 
     def line(self):
         while b"\r\n" not in self.buf:
@@ -270,23 +209,6 @@ class Raw:
         assert self.buf == b"", self.buf
         self.s = client_tls().wrap_socket(self.s)
 
-    def closed(self, timeout=5):
-        """True when the server closed (after what is buffered)."""
-        self.s.settimeout(timeout)
-        try:
-            while True:
-                chunk = self.s.recv(65536)
-                if not chunk:
-                    return True
-                self.buf += chunk
-        except (ConnectionResetError, ssl.SSLError):
-            return True
-        except socket.timeout:
-            return False
-
-    def close(self):
-        self.s.close()
-
 
 def wait_for_messages(home, n, timeout=15):
     buzontest.wait_for(lambda: len(maildir_messages(home)) >= n, timeout,
@@ -298,31 +220,58 @@ def settle(t=0.3):
     time.sleep(t)
 
 
+# --- one module's daemons ---------------------------------------------------
+
+class Env:
+    """What the tests of one module share: a directory, a certificate,
+    the local domains, authd, a queue and smtpd-lite."""
+
+
+def start_env(prefix, domains, users, queue=None, conf=""):
+    """users: passwd lines, or a function of the Env that makes them;
+    queue: a function of the Env that starts one (a FakeQueue if None)."""
+    e = Env()
+    e.dir = tempfile.mkdtemp(prefix=prefix)
+    os.chmod(e.dir, 0o755)
+    e.cert, e.key = make_cert(e.dir)
+    e.domains = os.path.join(e.dir, "local-host-names")
+    with open(e.domains, "w") as f:
+        f.write(domains)
+    os.makedirs(os.path.join(e.dir, "authd"))
+    lines = users(e) if callable(users) else users
+    e.authd = Authd(os.path.join(e.dir, "authd"), lines).start()
+    e.queue = queue(e) if queue else FakeQueue(e.dir)
+    e.smtpd = Smtpd(e.dir, e.authd.sock, e.queue.sock, e.cert, e.key,
+                    e.domains, conf).start()
+    return e
+
+
+def stop_env(e):
+    """Stops it all; smtpd-lite and the queue must exit cleanly, and no
+    session may have died on the way."""
+    log = e.smtpd.log()
+    rc = e.smtpd.stop()
+    queue_rc = e.queue.stop()
+    e.authd.stop()
+    shutil.rmtree(e.dir, ignore_errors=True)
+    assert rc == 0
+    assert "session_died" not in log and "session_exit" not in log, log
+    assert queue_rc == 0
+
+
+@contextlib.contextmanager
+def smtpd_env(prefix, domains, users, queue=None, conf=""):
+    """The module fixture of every smtpd-lite test file."""
+    e = start_env(prefix, domains, users, queue, conf)
+    yield e
+    stop_env(e)
+
+
 # --- a stand-in for mailqueue speaking lib/queueproto.h --------------------
 
-QP_MAIL, QP_RCPT, QP_DATA, QP_END, QP_ABORT = 1, 2, 3, 4, 5
-QP_OK, QP_FAIL, QP_TEMPFAIL, QP_ERROR = 0x81, 0x82, 0x83, 0x84
-QT_SENDER, QT_FLAGS, QT_RCPT, QT_ID, QT_REASON = 1, 2, 3, 4, 5
-QP_F_RECEIVED, QP_F_8BITMIME = 1, 2
-
-
-def qp_frame(mtype, payload=b""):
-    return struct.pack(">BBI", 1, mtype, len(payload)) + payload
-
-
-def qp_field(tag, value):
-    if isinstance(value, str):
-        value = value.encode()
-    return struct.pack(">BH", tag, len(value)) + value
-
-
-def qp_fields(payload):
-    out, off = {}, 0
-    while off < len(payload):
-        tag, n = struct.unpack(">BH", payload[off:off + 3])
-        out[tag] = payload[off + 3:off + 3 + n]
-        off += 3 + n
-    return out
+def answer(mtype, name, value):
+    """mailqueue's answer to END: one frame with one field."""
+    return queuewire.frame(mtype, queuewire.field(name, value))
 
 
 class FakeQueue:
@@ -352,44 +301,33 @@ class FakeQueue:
             threading.Thread(target=self.serve, args=(c,),
                              daemon=True).start()
 
-    @staticmethod
-    def read(c, n):
-        buf = b""
-        while len(buf) < n:
-            chunk = c.recv(n - len(buf))
-            if not chunk:
-                return None
-            buf += chunk
-        return buf
-
     def serve(self, c):
+        """Frames until the client closes (or cuts a frame short)."""
         msg = None
         with c:
             while True:
-                hdr = self.read(c, 6)
-                if hdr is None:
+                try:
+                    got = queuewire.LAYOUT.read_frame(c)
+                except EOFError:
                     return
-                _, mtype, n = struct.unpack(">BBI", hdr)
-                payload = self.read(c, n) if n else b""
-                if payload is None:
+                if got is None:
                     return
-                msg = self.frame(c, msg, mtype, payload)
+                msg = self.frame(c, msg, got[1], got[2])
 
     def frame(self, c, msg, mtype, payload):
-        if mtype == QP_MAIL:
-            f = qp_fields(payload)
-            return {"sender": f[QT_SENDER].decode(),
-                    "flags": struct.unpack(">Q", f[QT_FLAGS])[0],
+        if mtype == queuewire.MAIL:
+            f = queuewire.decode(payload)
+            return {"sender": f["sender"], "flags": f["flags"],
                     "rcpts": [], "data": b""}
-        if mtype == QP_RCPT:
-            msg["rcpts"].append(qp_fields(payload)[QT_RCPT].decode())
-        elif mtype == QP_DATA:
+        if mtype == queuewire.RCPT:
+            msg["rcpts"].append(queuewire.decode(payload)["rcpt"])
+        elif mtype == queuewire.DATA:
             msg["data"] += payload
-        elif mtype == QP_ABORT:
+        elif mtype == queuewire.ABORT:
             with self.lock:
                 self.aborts += 1
             return None
-        elif mtype == QP_END:
+        elif mtype == queuewire.END:
             self.end(c, msg)
             return None
         return msg
@@ -399,13 +337,12 @@ class FakeQueue:
             if self.answer == "ok":
                 qid = "FQ%06d" % (len(self.messages) + 1)
                 self.messages.append(msg)
-                c.sendall(qp_frame(QP_OK, qp_field(QT_ID, qid)))
+                c.sendall(answer(queuewire.OK, "id", qid))
             elif self.answer == "fail":
-                c.sendall(qp_frame(QP_FAIL, qp_field(QT_REASON,
-                                                     "message too big")))
+                c.sendall(answer(queuewire.FAIL, "reason",
+                                 "message too big"))
             else:
-                c.sendall(qp_frame(QP_TEMPFAIL, qp_field(QT_REASON,
-                                                         "disk full")))
+                c.sendall(answer(queuewire.TEMPFAIL, "reason", "disk full"))
 
     def stop(self):
         self.stopping = True
@@ -418,3 +355,4 @@ class FakeQueue:
             os.unlink(self.sock)
         except OSError:
             pass
+        return 0

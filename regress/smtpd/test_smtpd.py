@@ -4,51 +4,26 @@ discipline, against a stand-in queue that keeps exactly the octets it
 was sent (test_smtpd_queue.py runs the real mailqueue)."""
 
 import os
-import shutil
 import smtplib
 import socket
-import tempfile
 import threading
 import time
 
 import pytest
 
 import buzontest
-from smtpdwire import (Authd, CLIENT, DOMAIN, FakeQueue, HOST, QP_F_8BITMIME,
-                       QP_F_RECEIVED, Raw, Smtpd, client_tls, make_cert,
-                       mkhash, passwd_line)
+from smtpdwire import (CLIENT, DOMAIN, HOST, QP_F_8BITMIME, QP_F_RECEIVED,
+                       Raw, client_tls, mkhash, passwd_line, smtpd_env)
 
 USERS = [passwd_line("ana", mkhash("ana-pw"), 2001, 2001),
          passwd_line("bob@example.org", mkhash("bob-pw"), 2002, 2002)]
 
 
-class Env:
-    pass
-
-
 @pytest.fixture(scope="module")
 def env():
-    d = tempfile.mkdtemp(prefix="buzon-smtpd-")
-    os.chmod(d, 0o755)
-    e = Env()
-    e.dir = d
-    e.cert, e.key = make_cert(d)
-    e.domains = os.path.join(d, "local-host-names")
-    with open(e.domains, "w") as f:
-        f.write("# ours\n%s\n[127.0.0.1]\n" % DOMAIN)
-    os.makedirs(os.path.join(d, "authd"))
-    e.authd = Authd(os.path.join(d, "authd"), USERS).start()
-    e.queue = FakeQueue(d)
-    e.smtpd = Smtpd(d, e.authd.sock, e.queue.sock, e.cert, e.key,
-                    e.domains).start()
-    yield e
-    log = e.smtpd.log()
-    rc = e.smtpd.stop()
-    e.queue.stop()
-    e.authd.stop()
-    shutil.rmtree(d, ignore_errors=True)
-    assert rc == 0
-    assert "session_died" not in log and "session_exit" not in log, log
+    with smtpd_env("buzon-smtpd-", "# ours\n%s\n[127.0.0.1]\n" % DOMAIN,
+                   USERS) as e:
+        yield e
 
 
 @pytest.fixture(autouse=True)

@@ -2,6 +2,7 @@
 page (every keyword the parser knows is documented), the sample file,
 and start-up failures."""
 
+import functools
 import os
 import re
 import subprocess
@@ -36,30 +37,19 @@ timeout 2m
 """ % (daemon_user(), lhn, cert, key)
 
 
-def smtpd_n(workdir, text, verbose=False):
-    path = os.path.join(workdir, "check.conf")
-    with open(path, "w") as f:
-        f.write(text)
-    argv = [buzontest.binary("smtpd-lite"), "-n", "-f", path]
-    if verbose:
-        argv.insert(1, "-v")
-    return path, subprocess.run(argv, capture_output=True, text=True,
-                                timeout=30)
+smtpd_n = functools.partial(buzontest.check_config, "smtpd-lite")
 
 
 def test_check_good_config(workdir):
-    _, r = smtpd_n(workdir, good(workdir), verbose=True)
-    assert r.returncode == 0, r.stderr
-    assert "configuration OK" in r.stderr
+    out = buzontest.accepted_config("smtpd-lite", workdir, good(workdir))
     assert ("listen 127.0.0.1 2525 smtp\nlisten ::1 4650 smtps\n"
-            "listen 127.0.0.1 5870 submission\n") in r.stdout
-    assert "max_message_size 10485760" in r.stdout
-    assert "timeout 120s" in r.stdout
-    assert "data_timeout 600s" in r.stdout
-    assert "max_recipients 100\n" in r.stdout
-    assert "auth_plaintext_networks 127.0.0.0/8 ::1/128 192.0.2.7" in \
-        r.stdout
-    assert "# local_domains: [192.0.2.1]" in r.stdout
+            "listen 127.0.0.1 5870 submission\n") in out
+    assert "max_message_size 10485760" in out
+    assert "timeout 120s" in out
+    assert "data_timeout 600s" in out
+    assert "max_recipients 100\n" in out
+    assert "auth_plaintext_networks 127.0.0.0/8 ::1/128 192.0.2.7" in out
+    assert "# local_domains: [192.0.2.1]" in out
 
 
 def test_defaults(workdir):
@@ -88,10 +78,7 @@ def test_defaults(workdir):
     ("max_sessions lots", "bad value"),
 ])
 def test_check_bad_config(workdir, line, msg):
-    path, r = smtpd_n(workdir, good(workdir) + line + "\n")
-    assert r.returncode == 78, r.stderr
-    assert msg in r.stderr
-    assert "%s:%d:" % (path, good(workdir).count("\n") + 1) in r.stderr
+    buzontest.assert_refused("smtpd-lite", workdir, good(workdir), line, msg)
 
 
 @pytest.mark.parametrize("line,msg", [
@@ -136,16 +123,9 @@ def test_bad_certificate(workdir):
 
 
 def test_every_keyword_documented(workdir):
-    _, r = smtpd_n(workdir, good(workdir), verbose=True)
-    assert r.returncode == 0
-    printed = set()
-    for line in r.stdout.splitlines():
-        m = re.match(r"(?:# )?([a-z_]+)", line)
-        printed.add(m.group(1))
-    with open(MANPAGE) as f:
-        documented = set(re.findall(r"^\.It Ic ([a-z_]+)", f.read(), re.M))
-    assert len(printed) >= 20
-    assert printed <= documented, printed - documented
+    printed = buzontest.printed_keywords("smtpd-lite", workdir,
+                                         good(workdir))
+    buzontest.assert_documented(printed, MANPAGE, 20)
 
 
 def test_sample_config(workdir):

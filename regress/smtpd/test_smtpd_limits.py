@@ -3,17 +3,15 @@ sessions in all and per address, AUTH in clear for listed networks, and
 temporary failures when authd goes away."""
 
 import os
-import shutil
 import smtplib
 import socket
-import tempfile
 import time
 
 import pytest
 
 import buzontest
-from smtpdwire import (Authd, CLIENT, DOMAIN, FakeQueue, HOST, Raw, Smtpd,
-                       make_cert, mkhash, passwd_line)
+from smtpdwire import (CLIENT, DOMAIN, HOST, Raw, Smtpd, mkhash, passwd_line,
+                       smtpd_env)
 
 USERS = [passwd_line("ana", mkhash("ana-pw"), 2001, 2001)]
 
@@ -29,33 +27,11 @@ auth_plaintext_networks 127.0.0.0/8 ::1
 """
 
 
-class Env:
-    pass
-
-
 @pytest.fixture(scope="module")
 def env():
-    d = tempfile.mkdtemp(prefix="buzon-smtpd-limits-")
-    os.chmod(d, 0o755)
-    e = Env()
-    e.dir = d
-    e.cert, e.key = make_cert(d)
-    e.domains = os.path.join(d, "local-host-names")
-    with open(e.domains, "w") as f:
-        f.write(DOMAIN + "\n")
-    os.makedirs(os.path.join(d, "authd"))
-    e.authd = Authd(os.path.join(d, "authd"), USERS).start()
-    e.queue = FakeQueue(d)
-    e.smtpd = Smtpd(d, e.authd.sock, e.queue.sock, e.cert, e.key, e.domains,
-                    LIMITS).start()
-    yield e
-    log = e.smtpd.log()
-    rc = e.smtpd.stop()
-    e.queue.stop()
-    e.authd.stop()
-    shutil.rmtree(d, ignore_errors=True)
-    assert rc == 0
-    assert "session_died" not in log and "session_exit" not in log, log
+    with smtpd_env("buzon-smtpd-limits-", DOMAIN + "\n", USERS,
+                   conf=LIMITS) as e:
+        yield e
 
 
 @pytest.fixture(autouse=True)

@@ -4,57 +4,39 @@ Received: header only; refused and smuggled messages land nowhere;
 a relayed message stays in the queue."""
 
 import os
-import shutil
 import smtplib
-import tempfile
 import time
 
 import pytest
 
 import buzontest
-from smtpdwire import (Authd, CLIENT, DOMAIN, HOST, MAIL_UID, Mailqueue, Raw,
-                       Smtpd, client_tls, mail_ids, maildir_messages,
-                       make_cert, make_home, mkhash, passwd_line,
-                       wait_for_messages)
+from smtpdwire import (CLIENT, DOMAIN, HOST, MAIL_UID, Mailqueue, Raw,
+                       client_tls, mail_ids, maildir_messages, make_home,
+                       mkhash, passwd_line, smtpd_env, wait_for_messages)
 
 pytestmark = pytest.mark.skipif(
     not os.access(os.path.join(buzontest.BIN, "mailqueue"), os.X_OK),
     reason="mailqueue is not built")
 
 
-class Env:
-    pass
+def users(e):
+    """ana and bob, with Maildirs in the test directory."""
+    e.home = {u: make_home(e.dir, u) for u in ("ana", "bob")}
+    uid, gid = mail_ids()
+    return [passwd_line(u, mkhash(u + "-pw"), uid, gid, home=h,
+                        maildir=os.path.join(h, "Maildir"))
+            for u, h in e.home.items()]
+
+
+def mailqueue(e):
+    return Mailqueue(e.dir, e.authd.sock, e.domains).start()
 
 
 @pytest.fixture(scope="module")
 def env():
-    d = tempfile.mkdtemp(prefix="buzon-smtpd-queue-")
-    os.chmod(d, 0o755)
-    e = Env()
-    e.dir = d
-    e.cert, e.key = make_cert(d)
-    e.domains = os.path.join(d, "local-host-names")
-    with open(e.domains, "w") as f:
-        f.write("%s\n%s\n" % (DOMAIN, HOST))
-    e.home = {u: make_home(d, u) for u in ("ana", "bob")}
-    uid, gid = mail_ids()
-    users = [passwd_line(u, mkhash(u + "-pw"), uid, gid, home=h,
-                         maildir=os.path.join(h, "Maildir"))
-             for u, h in e.home.items()]
-    os.makedirs(os.path.join(d, "authd"))
-    e.authd = Authd(os.path.join(d, "authd"), users).start()
-    e.mq = Mailqueue(d, e.authd.sock, e.domains).start()
-    e.smtpd = Smtpd(d, e.authd.sock, e.mq.sock, e.cert, e.key,
-                    e.domains).start()
-    yield e
-    log = e.smtpd.log()
-    rc = e.smtpd.stop()
-    mq_rc = e.mq.stop()
-    e.authd.stop()
-    shutil.rmtree(d, ignore_errors=True)
-    assert rc == 0
-    assert "session_died" not in log and "session_exit" not in log, log
-    assert mq_rc == 0
+    with smtpd_env("buzon-smtpd-queue-", "%s\n%s\n" % (DOMAIN, HOST), users,
+                   mailqueue) as e:
+        yield e
 
 
 @pytest.fixture(autouse=True)
@@ -142,7 +124,7 @@ def test_relay_for_authenticated_stays_queued(env):
                b"Subject: away\r\n\r\nfar\r\n")
     c.quit()
     buzontest.wait_for(lambda: any("far@remote.example" in e
-                                   for e in env.mq.envelopes()), 10,
+                                   for e in env.queue.envelopes()), 10,
                        "the relayed message in the queue")
 
 
@@ -158,7 +140,7 @@ def test_refused_message_leaves_nothing(env):
     r.close()
     time.sleep(0.5)
     assert count(env, "ana") == a
-    tmp = os.path.join(env.mq.queue, "tmp")
+    tmp = os.path.join(env.queue.queue, "tmp")
     buzontest.wait_for(lambda: not os.path.isdir(tmp) or
                        os.listdir(tmp) == [], 10, "queue tmp/ empty")
     _ = MAIL_UID

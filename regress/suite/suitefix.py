@@ -54,14 +54,7 @@ class Suite(demo.Demo):
         return self.path("mail", user, "Maildir")
 
     def messages(self, user="demo"):
-        """Contents of every message in new/ and cur/."""
-        out = []
-        for sub in ("new", "cur"):
-            d = os.path.join(self.maildir(user), sub)
-            for n in sorted(os.listdir(d)):
-                with open(os.path.join(d, n), "rb") as f:
-                    out.append(f.read())
-        return out
+        return buzontest.maildir_messages(self.maildir(user))
 
     def log(self, name):
         with open(self.path("log", name + ".log"), errors="replace") as f:

@@ -18,6 +18,7 @@ import time
 import pytest
 
 import buzontest
+from buzontest import children, proc_uid
 from suitefix import Suite, free_base
 
 
@@ -179,22 +180,6 @@ def test_kill_mailqueue_loses_nothing_acknowledged(suite):
         "every acknowledged message")
 
 
-def children(pid):
-    out = []
-    for tid in os.listdir("/proc/%d/task" % pid):
-        with open("/proc/%d/task/%s/children" % (pid, tid)) as f:
-            out += [int(p) for p in f.read().split()]
-    return out
-
-
-def uid_of(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("Uid:"):
-                return int(line.split()[1])
-    raise RuntimeError("no Uid line")
-
-
 def can_open_as(uid, gid, path):
     """Whether uid/gid may list or read path."""
     r = subprocess.run(
@@ -210,18 +195,18 @@ def can_open_as(uid, gid, path):
 def test_roles_users_and_chroots(suite):
     uid = {n: pwd.getpwnam(n).pw_uid for n in
            ("_authd", "_mailq", "_smtplite", "_pop3sd", "_vmail")}
-    assert uid_of(suite.procs["authd"].pid) == uid["_authd"]
+    assert proc_uid(suite.procs["authd"].pid) == uid["_authd"]
     mq = suite.procs["mailqueue"].pid
-    assert uid_of(mq) == uid["_mailq"]
-    assert 0 in [uid_of(c) for c in children(mq)]      # the spawner
-    assert uid_of(suite.procs["smtpd-lite"].pid) == 0
+    assert proc_uid(mq) == uid["_mailq"]
+    assert 0 in [proc_uid(c) for c in children(mq)]      # the spawner
+    assert proc_uid(suite.procs["smtpd-lite"].pid) == 0
     smtp = smtplib.SMTP("127.0.0.1", suite.port["smtp"], timeout=30)
     try:
         smtp.ehlo()
         kids = children(suite.procs["smtpd-lite"].pid)
         assert kids
         for k in kids:
-            assert uid_of(k) == uid["_smtplite"]
+            assert proc_uid(k) == uid["_smtplite"]
             assert os.readlink("/proc/%d/root" % k) == suite.path("empty")
         sess = pwd.getpwnam("_smtplite")
         assert not can_open_as(sess.pw_uid, sess.pw_gid, suite.path("queue"))
@@ -239,7 +224,7 @@ def test_roles_users_and_chroots(suite):
             k = todo.pop()
             procs.append(k)
             todo += children(k)
-        uids = {k: uid_of(k) for k in procs}
+        uids = {k: proc_uid(k) for k in procs}
         assert uid["_pop3sd"] in uids.values()
         assert uid["_vmail"] in uids.values()
         for k, u in uids.items():

@@ -248,3 +248,54 @@ def test_make_demo_one_shot(workdir):
     assert "demo: stopped" in r.stdout
     with open(os.path.join(demodir, "password")) as f:
         assert f.read().strip() in r.stdout
+
+
+def test_make_demo_detached_reused_and_stopped(workdir):
+    """DEMO_DETACH=1 returns with the suite running; a second run reuses
+    the directory (same password, the first welcome message kept), and
+    `make demo-stop` ends every daemon."""
+    demodir = os.path.join(workdir, "demo")
+    env = dict(os.environ, DEMO_DIR=demodir, DEMO_PORT=str(free_base()),
+               DEMO_DETACH="1", DEMO_USERS="2")
+    for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS"):
+        env.pop(k, None)
+
+    def make(target):
+        r = subprocess.run(["make", target], cwd=buzontest.ROOT, env=env,
+                           capture_output=True, text=True, timeout=900)
+        assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+        return r.stdout
+
+    def pids():
+        out = {}
+        for name in ("authd", "mailqueue", "smtpd-lite", "pop3sd"):
+            with open(os.path.join(demodir, "run", name + ".pid")) as f:
+                out[name] = int(f.read())
+        return out
+
+    second = {}
+    try:
+        make("demo")
+        first = pids()
+        for pid in first.values():
+            assert os.path.exists("/proc/%d" % pid)
+        with open(os.path.join(demodir, "password")) as f:
+            password = f.read()
+        out = make("demo")             # stops the first, reuses the rest
+        with open(os.path.join(demodir, "password")) as f:
+            assert f.read() == password
+        assert "2 message(s)" in out
+        for pid in first.values():
+            assert not os.path.exists("/proc/%d" % pid) or \
+                "State:\tZ" in open("/proc/%d/status" % pid).read()
+        for u in ("demo1", "demo2"):
+            assert os.path.isdir(os.path.join(demodir, "mail", u, "Maildir"))
+        second = pids()
+    finally:
+        stopped = make("demo-stop")
+    assert "stopped 4 daemon(s)" in stopped
+    for pid in second.values():
+        buzontest.wait_for(
+            lambda: not os.path.exists("/proc/%d" % pid) or
+            "State:\tZ" in open("/proc/%d/status" % pid).read(), 15,
+            "daemon %d to stop" % pid)

@@ -100,7 +100,7 @@ login_addr(const struct sockaddr *sa, socklen_t len, char *buf,
 		return -1;
 	}
 	if (port != NULL)
-		*port = atoi(serv);
+		*port = (int)strtonum(serv, 0, 65535, NULL);
 	return 0;
 }
 

@@ -161,7 +161,7 @@ listen_ai(struct master *m, const struct pop3_listen *l, struct addrinfo *ai)
 		return -1;
 	s = &m->ls[m->nls++];
 	s->fd = fd;
-	s->port = atoi(l->port);
+	s->port = (int)strtonum(l->port, 1, 65535, NULL);
 	s->kind = l->kind;
 	return 0;
 }

@@ -1,6 +1,8 @@
 /*
  * mailqueue: start-up, the ppoll(2) loop of the main process, the
- * acceptor children and the signals.
+ * acceptor children (forked on demand, then reused: an idle one says so
+ * on its ctl socket and gets the next connection's descriptor there) and
+ * the signals.
  *
  * Start-up order: parse the configuration, resolve names, make the
  * queue directory, open the socket, fork the spawner (which stays root),
@@ -37,14 +39,21 @@
 #define MAILQUEUE_NOTIFY_MAX	64	/* octets of one notice */
 #define MAILQUEUE_RESCAN_S	300	/* between scans of env/ */
 
+/* An acceptor child; ctl hands it connections and hears "idle". */
+struct acceptor {
+	pid_t			 pid;		/* 0: a free slot */
+	int			 ctl;		/* -1 once it said goodbye */
+	int			 idle;
+};
+
 struct mailqueue {
 	struct mailqueue_conf	*conf;
 	int			 listen_fd;
 	int			 notify[2];	/* [0] main, [1] acceptors */
 	pid_t			 spawner;
 	struct runner		*runner;
-	pid_t			*clients;	/* acceptor pids, 0: free */
-	size_t			 nclients;
+	struct acceptor		*acc;		/* max_clients slots */
+	struct pollfd		*pfd;		/* 3 + max_clients */
 };
 
 static volatile sig_atomic_t	got_term, got_hup, got_chld;
@@ -57,6 +66,9 @@ static void	loop(struct mailqueue *);
 static void	housekeeping(struct mailqueue *, time_t *);
 static void	shutdown_all(struct mailqueue *);
 static void	accept_one(struct mailqueue *);
+static int	acceptor_reuse(struct mailqueue *, int);
+static int	acceptor_fork(struct mailqueue *, int);
+static void	acceptor_ctl(struct mailqueue *, struct acceptor *);
 static void	refuse_client(int);
 static void	notify_read(struct mailqueue *);
 static void	reap(struct mailqueue *);
@@ -131,7 +143,8 @@ startup(struct mailqueue *q, int debug)
 		fatal("socketpair");
 	if (sock_nonblock(q->notify[0], 1) == -1)
 		fatal("socket");
-	q->clients = xcalloc(c->max_clients, sizeof(*q->clients));
+	q->acc = xcalloc(c->max_clients, sizeof(*q->acc));
+	q->pfd = xcalloc(c->max_clients + 3, sizeof(*q->pfd));
 	queue_clean();
 	q->runner = runner_new(c, fd);
 	runner_load_all(q->runner);
@@ -146,9 +159,12 @@ shutdown_all(struct mailqueue *q)
 	size_t	i;
 
 	log_info("queue event=stop");
-	for (i = 0; i < (size_t)q->conf->max_clients; i++)
-		if (q->clients[i] > 0)
-			(void)kill(q->clients[i], SIGTERM);
+	for (i = 0; i < (size_t)q->conf->max_clients; i++) {
+		if (q->acc[i].pid > 0)
+			(void)kill(q->acc[i].pid, SIGTERM);
+		if (q->acc[i].pid > 0 && q->acc[i].ctl != -1)
+			close(q->acc[i].ctl);
+	}
 	close(q->listen_fd);
 	close(q->notify[0]);
 	close(q->notify[1]);
@@ -158,7 +174,8 @@ shutdown_all(struct mailqueue *q)
 		log_debug("queue event=stop unlink=%s error=\"%s\"",
 		    q->conf->socket_path, strerror(errno));
 	runner_free(q->runner);
-	free(q->clients);
+	free(q->acc);
+	free(q->pfd);
 }
 
 /* Signals noted by the handler, and the periodic scan of env/. */
@@ -185,10 +202,11 @@ housekeeping(struct mailqueue *q, time_t *rescan)
 static void
 loop(struct mailqueue *q)
 {
-	struct pollfd	 pfd[3];
+	struct pollfd	*pfd = q->pfd;
 	struct timespec	 ts;
 	sigset_t	 pollmask;
 	long long	 t;
+	size_t		 i, n;
 	time_t		 rescan = time(NULL) + MAILQUEUE_RESCAN_S;
 
 	daemon_signals(loop_signals, nitems(loop_signals), signal_handler,
@@ -203,12 +221,19 @@ loop(struct mailqueue *q)
 		pfd[2].fd = runner_spawner_fd(q->runner);
 		pfd[2].events = POLLIN |
 		    (runner_blocked(q->runner) ? POLLOUT : 0);
+		/* Every acceptor's ctl, in slot order; -1 is not polled. */
+		n = (size_t)q->conf->max_clients;
+		for (i = 0; i < n; i++) {
+			pfd[3 + i].fd = q->acc[i].pid > 0 ? q->acc[i].ctl : -1;
+			pfd[3 + i].events = POLLIN;
+			pfd[3 + i].revents = 0;
+		}
 		t = runner_timeout(q->runner);
 		if (t < 0 || t > MAILQUEUE_IDLE_MS)
 			t = MAILQUEUE_IDLE_MS;
 		ts.tv_sec = t / 1000;
 		ts.tv_nsec = (t % 1000) * 1000000L;
-		if (ppoll(pfd, nitems(pfd), &ts, &pollmask) == -1) {
+		if (ppoll(pfd, 3 + n, &ts, &pollmask) == -1) {
 			if (errno != EINTR)
 				fatal("ppoll");
 			continue;
@@ -219,6 +244,9 @@ loop(struct mailqueue *q)
 			runner_spawner_read(q->runner);
 		if (pfd[1].revents != 0)
 			notify_read(q);
+		for (i = 0; i < n; i++)
+			if (pfd[3 + i].revents != 0)
+				acceptor_ctl(q, &q->acc[i]);
 		if (pfd[0].revents != 0)
 			accept_one(q);
 	}
@@ -256,8 +284,6 @@ refuse_client(int fd)
 static void
 accept_one(struct mailqueue *q)
 {
-	size_t	i;
-	pid_t	pid;
 	int	fd;
 
 	if ((fd = accept4(q->listen_fd, NULL, NULL, SOCK_CLOEXEC)) == -1) {
@@ -266,30 +292,97 @@ accept_one(struct mailqueue *q)
 			log_warn("queue event=accept");
 		return;
 	}
-	if (q->nclients >= (size_t)q->conf->max_clients) {
-		log_warnx("queue event=refused reason=\"too many connections\" "
-		    "max_clients=%lld", q->conf->max_clients);
+	if (acceptor_reuse(q, fd) == -1 && acceptor_fork(q, fd) == -1) {
 		refuse_client(fd);
 		return;
 	}
+	close(fd);
+}
+
+/* Hands fd to an idle acceptor: 0, or -1 when none would take it. */
+static int
+acceptor_reuse(struct mailqueue *q, int fd)
+{
+	struct acceptor	*a;
+	size_t		 i;
+
+	for (i = 0; i < (size_t)q->conf->max_clients; i++) {
+		a = &q->acc[i];
+		if (a->pid <= 0 || a->ctl == -1 || !a->idle)
+			continue;
+		if (sock_send_fd(a->ctl, fd, "c", 1) == 0) {
+			a->idle = 0;
+			return 0;
+		}
+		/* It is leaving (idle too long, or gone): never again. */
+		close(a->ctl);
+		a->ctl = -1;
+		a->idle = 0;
+	}
+	return -1;
+}
+
+/* A new acceptor for fd in a free slot: 0, or -1 (over max_clients). */
+static int
+acceptor_fork(struct mailqueue *q, int fd)
+{
+	struct acceptor	*a = NULL;
+	size_t		 i;
+	pid_t		 pid;
+	int		 sv[2];
+
+	for (i = 0; i < (size_t)q->conf->max_clients && a == NULL; i++)
+		if (q->acc[i].pid == 0)
+			a = &q->acc[i];
+	if (a == NULL) {
+		log_warnx("queue event=refused reason=\"too many connections\" "
+		    "max_clients=%lld", q->conf->max_clients);
+		return -1;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == -1) {
+		log_warn("queue event=socketpair");
+		return -1;
+	}
 	if ((pid = fork()) == -1) {
 		log_warn("queue event=fork");
-		refuse_client(fd);
-		return;
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
 	}
 	if (pid == 0) {
 		daemon_signals_reset(loop_signals, nitems(loop_signals));
 		close(q->listen_fd);
 		close(q->notify[0]);
 		close(runner_spawner_fd(q->runner));
-		accept_serve(q->conf, fd, q->notify[1]);
+		close(sv[0]);
+		for (i = 0; i < (size_t)q->conf->max_clients; i++)
+			if (q->acc[i].pid > 0 && q->acc[i].ctl != -1)
+				close(q->acc[i].ctl);
+		accept_serve(q->conf, fd, q->notify[1], sv[1]);
 	}
-	close(fd);
-	for (i = 0; i < (size_t)q->conf->max_clients; i++)
-		if (q->clients[i] == 0)
-			break;
-	q->clients[i] = pid;
-	q->nclients++;
+	close(sv[1]);
+	a->pid = pid;
+	a->ctl = sv[0];
+	a->idle = 0;
+	return 0;
+}
+
+/* "idle" from an acceptor, or its end. */
+static void
+acceptor_ctl(struct mailqueue *q, struct acceptor *a)
+{
+	ssize_t	n;
+	char	c;
+
+	if ((n = recv(a->ctl, &c, 1, MSG_DONTWAIT)) == 1) {
+		a->idle = 1;
+		return;
+	}
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	close(a->ctl);
+	a->ctl = -1;
+	a->idle = 0;
 }
 
 static void
@@ -303,11 +396,14 @@ reap(struct mailqueue *q)
 		if (pid == q->spawner)
 			fatalx("queue event=spawner-exited status=%d", status);
 		for (i = 0; i < (size_t)q->conf->max_clients; i++) {
-			if (q->clients[i] == pid) {
-				q->clients[i] = 0;
-				q->nclients--;
-				break;
-			}
+			if (q->acc[i].pid != pid)
+				continue;
+			if (q->acc[i].ctl != -1)
+				close(q->acc[i].ctl);
+			q->acc[i].pid = 0;
+			q->acc[i].ctl = -1;
+			q->acc[i].idle = 0;
+			break;
 		}
 		if (WIFSIGNALED(status))
 			log_warnx("queue event=acceptor-killed pid=%ld "

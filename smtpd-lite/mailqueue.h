@@ -136,8 +136,14 @@ void	queue_rfc5322_date(time_t, char *buf, size_t size);
 int	queue_dirs_setup(struct mailqueue_conf *);
 void	queue_clean(void);
 
-/* queue_accept.c: one connection, in a forked child. */
-__dead void accept_serve(struct mailqueue_conf *, int fd, int notify_fd);
+/*
+ * queue_accept.c: an acceptor, forked by the main process.  It serves
+ * fd, then each connection the main process hands it over ctl, one at a
+ * time, until ACCEPT_IDLE_MS pass without one.
+ */
+#define ACCEPT_IDLE_MS		30000
+__dead void accept_serve(struct mailqueue_conf *, int fd, int notify_fd,
+	    int ctl);
 
 /* queue_runner.c: the scheduler of the main process. */
 struct runner;

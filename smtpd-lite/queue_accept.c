@@ -1,22 +1,25 @@
 /*
- * The acceptor: one forked child (the queue user) per connection to the
- * queue socket.  It reads frames (queueproto.h), runs them through a
- * dispatch table of verb, allowed states and handler, commits each
- * message itself (queue_commit.c) and tells the main process the new
- * queue id over the notification socket.
+ * The acceptor: a forked child (the queue user) serving one connection
+ * to the queue socket at a time, reused for the next one the main
+ * process hands over, so that a connection costs no fork.  It reads
+ * frames (queueproto.h), runs them through a dispatch table of verb,
+ * allowed states and handler, commits each message itself
+ * (queue_commit.c) and tells the main process the new queue id over the
+ * notification socket.
  */
 
 #include <sys/types.h>
+#include <sys/socket.h>
 
 #include <dirent.h>
 #include <errno.h>
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -93,6 +96,8 @@ static int	acc_read_frame(struct acc *, struct queueproto_msg *);
 static void	acc_peer(struct acc *);
 static int	acc_valid_rcpt(const char *);
 static void	acc_list_one(struct acc *, const char *);
+static void	acc_conn(struct acc *, int);
+static int	acc_next(int);
 
 static void
 acc_enter_state(struct acc *a, enum acc_state st)
@@ -221,16 +226,62 @@ acc_peer(struct acc *a)
 	endpwent();
 }
 
-__dead void
-accept_serve(struct mailqueue_conf *conf, int fd, int notify_fd)
+/* One connection, to its end; the descriptor is closed. */
+static void
+acc_conn(struct acc *a, int fd)
 {
-	static struct acc	 a;
 	struct queueproto_msg	 m;
 	size_t			 i;
 
+	a->fd = fd;
+	acc_peer(a);
+	while (acc_read_frame(a, &m)) {
+		for (i = 0; i < nitems(acc_cmds); i++)
+			if (acc_cmds[i].type == m.type)
+				break;
+		if (i == nitems(acc_cmds))
+			acc_error(a, "unexpected frame type");
+		if ((acc_cmds[i].states & S(a->state)) == 0)
+			acc_error(a, "frame out of order");
+		acc_cmds[i].handler(a, &m);
+	}
+	acc_reset(a);
+	close(fd);
+	a->fd = -1;
+}
+
+/*
+ * Tells the main process this acceptor is idle and waits for the next
+ * connection it hands over.  After ACCEPT_IDLE_MS with none, reading is
+ * shut down first, so that the main process can no longer hand one
+ * over, and one already on its way is still served.  Returns the new
+ * descriptor, or -1 to exit.
+ */
+static int
+acc_next(int ctl)
+{
+	struct pollfd	pfd;
+	char		c;
+	int		fd;
+
+	if (send(ctl, "i", 1, MSG_NOSIGNAL) != 1)
+		return -1;
+	pfd.fd = ctl;
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, ACCEPT_IDLE_MS) == 0)
+		(void)shutdown(ctl, SHUT_RD);
+	if (sock_recv_fd(ctl, &fd, &c, 1) <= 0)
+		return -1;
+	return fd;
+}
+
+__dead void
+accept_serve(struct mailqueue_conf *conf, int fd, int notify_fd, int ctl)
+{
+	static struct acc	 a;
+
 	memset(&a, 0, sizeof(a));
 	a.conf = conf;
-	a.fd = fd;
 	a.notify = notify_fd;
 	a.main_pid = getppid();
 	a.timeout_ms = conf->timeout * 1000;
@@ -238,18 +289,10 @@ accept_serve(struct mailqueue_conf *conf, int fd, int notify_fd)
 	log_procname("mailqueue-accept");
 	if (commit_init(&a.commit) == -1)
 		fatal("queue event=open-dirs");
-	acc_peer(&a);
-	while (acc_read_frame(&a, &m)) {
-		for (i = 0; i < nitems(acc_cmds); i++)
-			if (acc_cmds[i].type == m.type)
-				break;
-		if (i == nitems(acc_cmds))
-			acc_error(&a, "unexpected frame type");
-		if ((acc_cmds[i].states & S(a.state)) == 0)
-			acc_error(&a, "frame out of order");
-		acc_cmds[i].handler(&a, &m);
+	while (fd != -1) {
+		acc_conn(&a, fd);
+		fd = acc_next(ctl);
 	}
-	acc_reset(&a);
 	_exit(0);
 }
 

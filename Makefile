@@ -63,7 +63,7 @@ MAILQUEUE_SRCS=	smtpd-lite/mailqueue.c smtpd-lite/queue_conf.c \
 		smtpd-lite/queue_accept.c smtpd-lite/queue_commit.c \
 		smtpd-lite/queue_envelope.c smtpd-lite/queue_scan.c \
 		smtpd-lite/queue_runner.c smtpd-lite/queue_date.c \
-		smtpd-lite/spawner.c
+		smtpd-lite/queue_spare.c smtpd-lite/spawner.c
 MAILQUEUE_HDRS=	smtpd-lite/mailqueue.h smtpd-lite/spawner.h
 SENDMAIL_SRCS=	smtpd-lite/sendmail.c smtpd-lite/queue_conf.c \
 		smtpd-lite/queue_date.c

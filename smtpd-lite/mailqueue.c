@@ -36,7 +36,6 @@
 #include "xmalloc.h"
 
 #define MAILQUEUE_IDLE_MS	60000	/* longest ppoll(2) sleep */
-#define MAILQUEUE_NOTIFY_MAX	64	/* octets of one notice */
 #define MAILQUEUE_RESCAN_S	300	/* between scans of env/ */
 
 /* An acceptor child; ctl hands it connections and hears "idle". */
@@ -259,8 +258,15 @@ notify_read(struct mailqueue *q)
 	char	buf[MAILQUEUE_NOTIFY_MAX + 1];
 	ssize_t	n;
 
+	char	*sp;
+
+	/* "<id> <spares taken>" */
 	while ((n = recv(q->notify[0], buf, MAILQUEUE_NOTIFY_MAX, 0)) > 0) {
 		buf[n] = '\0';
+		if ((sp = strchr(buf, ' ')) != NULL) {
+			*sp++ = '\0';
+			spare_used(strtonum(sp, 0, 1 << 20, NULL));
+		}
 		runner_add(q->runner, buf);
 	}
 }

@@ -26,7 +26,9 @@
 #define QUEUE_DIR_TMP		"tmp"
 #define QUEUE_DIR_MSG		"msg"
 #define QUEUE_DIR_ENV		"env"
+#define QUEUE_DIR_SPARE		"spare"
 #define QUEUE_PATH_MAX		64	/* "env/<id>.new", relative */
+#define MAILQUEUE_NOTIFY_MAX	64	/* octets of one notice to main */
 
 struct domains;
 
@@ -107,6 +109,8 @@ int	env_read(const char *path, struct envelope *, size_t max_rcpt,
 	    char *why, size_t whylen);
 /* Writes path (a new file), fsyncs and closes it; 0 or -1 with errno. */
 int	env_write(const char *path, const struct envelope *);
+/* Writes e into fd (open on path), fsyncs and closes it. */
+int	env_write_fd(int fd, const char *path, const struct envelope *);
 /* Write-new + rename over env/<id>. */
 int	env_update(const struct envelope *);
 /* For messages: the first pending recipient's last error, or "". */
@@ -131,6 +135,13 @@ void	queue_new_id(char *id, size_t idsize);
 void	queue_path(char *buf, size_t size, const char *dir, const char *id,
 	    const char *suffix);
 void	queue_rfc5322_date(time_t, char *buf, size_t size);
+
+/* queue_spare.c: files of finished messages, reused for new ones. */
+void	spare_clean(void);
+int	spare_put(const char *path, const char *id, char kind);
+void	spare_used(size_t);
+int	spare_open(const char *path);
+size_t	spare_taken_reset(void);
 
 /* queue_scan.c: start-up. */
 int	queue_dirs_setup(struct mailqueue_conf *);

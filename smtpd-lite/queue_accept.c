@@ -394,6 +394,8 @@ static void
 acc_end(struct acc *a, const struct queueproto_msg *m)
 {
 	char	sender[LOG_VIS_MAX];
+	char	note[MAILQUEUE_NOTIFY_MAX];
+	int	n;
 
 	if (a->refuse) {
 		log_info("queue conn=%ld event=refused uid=%u result=%s "
@@ -427,7 +429,10 @@ acc_end(struct acc *a, const struct queueproto_msg *m)
 	    a->env.sender, strlen(a->env.sender)), a->env.nrcpt,
 	    (unsigned)a->uid);
 	/* Committed: a lost notice only delays the message to a restart. */
-	if (send(a->notify, a->env.id, strlen(a->env.id), MSG_NOSIGNAL) == -1)
+	n = snprintf(note, sizeof(note), "%s %zu", a->env.id,
+	    spare_taken_reset());
+	if (n < 0 || (size_t)n >= sizeof(note) ||
+	    send(a->notify, note, n, MSG_NOSIGNAL) == -1)
 		log_warn("queue id=%s event=notify", a->env.id);
 	acc_answer(a, QP_OK, a->env.id);
 	acc_reset(a);

@@ -1,7 +1,9 @@
 /*
  * The commit protocol of DESIGN.md, acceptor side, as file states:
  *
- *	tmp/<id>.msg	body being received (written, then fsync'd)
+ *	tmp/<id>.msg	body being received (written, then fsync'd); like
+ *			tmp/<id>.env, a spare file (queue_spare.c) renamed
+ *			here and truncated, or a new one
  *	tmp/<id>.env	envelope written and fsync'd
  *	msg/<id>	body renamed into place (no envelope yet: garbage)
  *	env/<id>	envelope renamed into place: the commit point
@@ -76,8 +78,10 @@ commit_open(struct commit *c)
 		if (stat(path, &st) == 0)
 			continue;
 		queue_path(path, sizeof(path), QUEUE_DIR_TMP, c->id, ".msg");
-		c->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-		    0600);
+		if (lstat(path, &st) == 0)
+			continue;
+		/* A spare's rename would replace a file: hence the checks. */
+		c->fd = spare_open(path);
 		if (c->fd != -1) {
 			c->size = 0;
 			return 0;
@@ -113,7 +117,7 @@ commit_finish(struct commit *c, const struct envelope *e)
 {
 	char	tmsg[QUEUE_PATH_MAX], tenv[QUEUE_PATH_MAX];
 	char	msg[QUEUE_PATH_MAX], env[QUEUE_PATH_MAX];
-	int	saved;
+	int	fd, saved;
 
 	queue_path(tmsg, sizeof(tmsg), QUEUE_DIR_TMP, c->id, ".msg");
 	queue_path(tenv, sizeof(tenv), QUEUE_DIR_TMP, c->id, ".env");
@@ -124,7 +128,7 @@ commit_finish(struct commit *c, const struct envelope *e)
 		goto fail;
 	}
 	c->fd = -1;
-	if (env_write(tenv, e) == -1)
+	if ((fd = spare_open(tenv)) == -1 || env_write_fd(fd, tenv, e) == -1)
 		goto fail;
 	if (rename(tmsg, msg) == -1)
 		goto fail;

@@ -389,16 +389,22 @@ env_format(const struct envelope *e, size_t *lenp)
 int
 env_write(const char *path, const struct envelope *e)
 {
+	int	fd;
+
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0600)) == -1)
+		return -1;
+	return env_write_fd(fd, path, e);
+}
+
+int
+env_write_fd(int fd, const char *path, const struct envelope *e)
+{
 	char	*buf;
 	size_t	 len;
-	int	 fd, saved;
+	int	 saved;
 
 	buf = env_format(e, &len);
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-	    0600)) == -1) {
-		free(buf);
-		return -1;
-	}
 	if (write(fd, buf, len) != (ssize_t)len || fsync(fd) == -1) {
 		saved = errno ? errno : EIO;
 		close(fd);

@@ -490,10 +490,10 @@ msg_remove(struct runner *r, struct qmsg *m)
 			failed++;
 	}
 	queue_path(path, sizeof(path), QUEUE_DIR_ENV, m->env.id, "");
-	if (unlink(path) == -1)
+	if (spare_put(path, m->env.id, 'e') == -1)
 		log_warn("queue id=%s event=unlink path=%s", m->env.id, path);
 	queue_path(path, sizeof(path), QUEUE_DIR_MSG, m->env.id, "");
-	if (unlink(path) == -1)
+	if (spare_put(path, m->env.id, 'm') == -1)
 		log_warn("queue id=%s event=unlink path=%s", m->env.id, path);
 	log_info("queue id=%s event=removed delivered=%d failed=%d",
 	    m->env.id, done, failed);

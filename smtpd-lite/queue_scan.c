@@ -48,11 +48,12 @@ dir_setup(const char *path, struct mailqueue_conf *c)
 	return 0;
 }
 
-/* Makes queue_dir and its tmp/ msg/ env/, then enters it. */
+/* Makes queue_dir and its tmp/ msg/ env/ spare/, then enters it. */
 int
 queue_dirs_setup(struct mailqueue_conf *c)
 {
-	const char	*sub[] = { QUEUE_DIR_TMP, QUEUE_DIR_MSG, QUEUE_DIR_ENV };
+	const char	*sub[] = { QUEUE_DIR_TMP, QUEUE_DIR_MSG, QUEUE_DIR_ENV,
+			    QUEUE_DIR_SPARE };
 	size_t		 i;
 
 	if (dir_setup(c->queue_dir, c) == -1)
@@ -102,5 +103,6 @@ queue_clean(void)
 			nmsg++;
 	}
 	closedir(d);
+	spare_clean();
 	log_info("queue event=clean tmp_removed=%d msg_removed=%d", ntmp, nmsg);
 }

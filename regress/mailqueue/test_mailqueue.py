@@ -419,3 +419,24 @@ def test_many_recipients_full_concurrency(workdir):
         assert q.log().count("result=failed status=67") == 598
         wait_delivered(q.users["ana"])
         wait_delivered(q.users["bob"])
+
+
+def test_finished_files_are_reused(mq):
+    """A finished message's files go to spare/, and the next message is
+    written into those same inodes (truncated first), not new ones."""
+    big = BODY + b"x" * 100000 + b"\r\n"
+    t, f = mq.submit("a@remote.test", ["ana"], big)
+    assert t == OK
+    mq.wait_log("queue id=%s event=removed" % f["id"])
+    spare = os.path.join(mq.qdir, "spare")
+    names = sorted(os.listdir(spare))
+    assert names == sorted(["e." + f["id"], "m." + f["id"]])
+    inodes = {os.stat(os.path.join(spare, n)).st_ino for n in names}
+    t, g = mq.submit("a@remote.test", ["bob"], BODY)
+    assert t == OK
+    mq.wait_log("queue id=%s event=removed" % g["id"])
+    [m] = wait_delivered(mq.users["bob"])
+    expect(m, "a@remote.test", "bob", g["id"], BODY)
+    names = sorted(os.listdir(spare))
+    assert names == sorted(["e." + g["id"], "m." + g["id"]])
+    assert {os.stat(os.path.join(spare, n)).st_ino for n in names} == inodes

@@ -43,6 +43,7 @@ struct mailqueue_conf {
 	struct config_list	 trusted_users;
 	char			*hostname;
 	long long		 max_clients;
+	long long		 acceptor_idle;
 	long long		 timeout;
 	long long		 max_message_size;
 	long long		 max_recipients;
@@ -150,9 +151,8 @@ void	queue_clean(void);
 /*
  * queue_accept.c: an acceptor, forked by the main process.  It serves
  * fd, then each connection the main process hands it over ctl, one at a
- * time, until ACCEPT_IDLE_MS pass without one.
+ * time, until acceptor_idle passes without one.
  */
-#define ACCEPT_IDLE_MS		30000
 __dead void accept_serve(struct mailqueue_conf *, int fd, int notify_fd,
 	    int ctl);
 

@@ -97,7 +97,7 @@ static void	acc_peer(struct acc *);
 static int	acc_valid_rcpt(const char *);
 static void	acc_list_one(struct acc *, const char *);
 static void	acc_conn(struct acc *, int);
-static int	acc_next(int);
+static int	acc_next(int, int);
 
 static void
 acc_enter_state(struct acc *a, enum acc_state st)
@@ -252,13 +252,13 @@ acc_conn(struct acc *a, int fd)
 
 /*
  * Tells the main process this acceptor is idle and waits for the next
- * connection it hands over.  After ACCEPT_IDLE_MS with none, reading is
+ * connection it hands over.  After idle_ms with none, reading is
  * shut down first, so that the main process can no longer hand one
  * over, and one already on its way is still served.  Returns the new
  * descriptor, or -1 to exit.
  */
 static int
-acc_next(int ctl)
+acc_next(int ctl, int idle_ms)
 {
 	struct pollfd	pfd;
 	char		c;
@@ -268,7 +268,7 @@ acc_next(int ctl)
 		return -1;
 	pfd.fd = ctl;
 	pfd.events = POLLIN;
-	if (poll(&pfd, 1, ACCEPT_IDLE_MS) == 0)
+	if (poll(&pfd, 1, idle_ms) == 0)
 		(void)shutdown(ctl, SHUT_RD);
 	if (sock_recv_fd(ctl, &fd, &c, 1) <= 0)
 		return -1;
@@ -291,7 +291,7 @@ accept_serve(struct mailqueue_conf *conf, int fd, int notify_fd, int ctl)
 		fatal("queue event=open-dirs");
 	while (fd != -1) {
 		acc_conn(&a, fd);
-		fd = acc_next(ctl);
+		fd = acc_next(ctl, conf->acceptor_idle * 1000);
 	}
 	_exit(0);
 }

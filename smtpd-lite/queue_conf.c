@@ -47,6 +47,8 @@ static const struct config_keyword mailqueue_keywords[] = {
 	{ "hostname", CONF_STRING, OFF(hostname), 0, 0, NULL, NULL, NULL },
 	{ "max_clients", CONF_NUMBER, OFF(max_clients), 1, 10000, "1000",
 	    NULL, NULL },
+	{ "acceptor_idle", CONF_DURATION, OFF(acceptor_idle), 1, 3600, "30s",
+	    NULL, NULL },
 	{ "timeout", CONF_DURATION, OFF(timeout), 1, 3600, "10m", NULL,
 	    NULL },
 	{ "max_message_size", CONF_SIZE, OFF(max_message_size), 1024,

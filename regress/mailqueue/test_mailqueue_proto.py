@@ -158,3 +158,21 @@ def test_list(workdir):
         c.send(mail_frame("") + frame(LIST))
         assert c.recv_frame()[0] == ERROR
         c.close()
+
+
+def test_acceptor_reused_then_idle_exit(workdir):
+    """The acceptor that served a connection serves the next one (no new
+    process) and exits after acceptor_idle without one; a connection
+    after that gets a new acceptor and is served as well."""
+    with Mailqueue(workdir, conf="acceptor_idle 1s\n") as q:
+        spawner = q.children()
+        assert q.submit("", ["ana"], BODY)[0] == OK
+        [acceptor] = [p for p in q.children() if p not in spawner]
+        time.sleep(0.3)         # its "idle" reaches the main process
+        assert q.submit("", ["ana"], BODY)[0] == OK
+        assert [p for p in q.children() if p not in spawner] == [acceptor]
+        wait_for(lambda: q.children() == spawner, 10,
+                 "the idle acceptor to exit")
+        assert q.submit("", ["ana"], BODY)[0] == OK
+        wait_for(lambda: len(q.users["ana"].messages()) == 3, 20,
+                 "three deliveries")

@@ -175,7 +175,11 @@ def test_mailq_listing(mq):
     assert re.fullmatch(r"%s +%d +\d+s  <>" % (qid, size), lines[1])
     assert "    pending  <far@remote.test> (no remote transport yet)" in out
     assert out.endswith("\n-- 1 message in the queue\n")
-    assert sendmail(mq, [], argv0="mailq").stdout == r.stdout
+    # The same listing as mailq, but for the age, which may have grown.
+    def ageless(out):
+        return re.sub(rb" \d+s  <", b" Ns  <", out)
+    assert ageless(sendmail(mq, [], argv0="mailq").stdout) == \
+        ageless(r.stdout)
 
 
 def test_exit_statuses(mq, workdir):

@@ -316,16 +316,21 @@ sock_write_full(int fd, const void *buf, size_t len, int timeout_ms)
 	const char	*p = buf;
 	ssize_t		 n;
 
+	/* A socket's buffer nearly always has room: try before waiting. */
 	while (len > 0) {
-		if (wait_until(fd, POLLOUT, deadline) == -1)
-			return -1;
 		n = send(fd, p, len, MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (n == -1 && errno == ENOTSOCK)
+		if (n == -1 && errno == ENOTSOCK) {
+			if (wait_until(fd, POLLOUT, deadline) == -1)
+				return -1;
 			n = write(fd, p, len);
+		}
 		if (n == -1) {
-			if (errno == EAGAIN || errno == EINTR)
+			if (errno == EINTR)
 				continue;
-			return -1;
+			if (errno != EAGAIN ||
+			    wait_until(fd, POLLOUT, deadline) == -1)
+				return -1;
+			continue;
 		}
 		p += n;
 		len -= n;

@@ -37,7 +37,7 @@ LIB_HDRS=	lib/compat.h lib/log.h lib/xmalloc.h lib/config.h lib/number.h \
 		lib/address.h lib/base64.h lib/iobuf.h lib/sock.h \
 		lib/privdrop.h lib/maildir.h lib/authproto.h lib/authclient.h \
 		lib/queueproto.h lib/queueclient.h lib/domains.h lib/daemon.h \
-		lib/tlv.h lib/netmask.h
+		lib/tlv.h lib/netmask.h lib/mdaproto.h
 # Each line below belongs to one program's sources; keep them apart.
 LIB_POP3_SRCS=	lib/login.c lib/uidlist.c
 LIB_POP3_HDRS=	lib/login.h lib/uidlist.h
@@ -47,7 +47,8 @@ AUTHD_SRCS=	authd/authd.c authd/authd_conf.c authd/authd_client.c \
 		authd/backend_file.c authd/backend_passwd.c
 AUTHD_HDRS=	authd/authd.h authd/backend.h authd/throttle.h
 AUTHTEST_SRCS=	authd/authtest.c
-MAILDELIVER_SRCS= maildeliver/maildeliver.c maildeliver/deliver_message.c
+MAILDELIVER_SRCS= maildeliver/maildeliver.c maildeliver/deliver_message.c \
+		maildeliver/deliver_serve.c
 MAILDELIVER_HDRS= maildeliver/deliver.h
 MAILDIRMAKE_SRCS= maildeliver/maildirmake.c
 

@@ -41,5 +41,7 @@ void	daemon_signals(const int *sigs, size_t n, void (*handler)(int),
  * default action and no signal blocked.  Ignored signals stay ignored.
  */
 void	daemon_signals_reset(const int *sigs, size_t n);
+/* Milliseconds of the monotonic clock, for time-outs. */
+long long daemon_now_ms(void);
 
 #endif /* DAEMON_H */

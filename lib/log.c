@@ -17,6 +17,8 @@
 static int	log_foreground;
 static int	log_verbose;
 static char	log_name[32] = "buzon";
+static char	*log_cap;	/* log_capture(): warnings go here */
+static size_t	 log_capsize;
 
 static void	vlog(int, const char *, va_list)
 		    __attribute__((__format__(printf, 2, 0)));
@@ -58,6 +60,19 @@ log_procname(const char *name)
 	}
 }
 
+/*
+ * Warnings into buf (the last one wins) instead of the log, for a
+ * process that answers them as a reason; fatal errors are still logged.
+ */
+void
+log_capture(char *buf, size_t bufsize)
+{
+	log_cap = bufsize > 0 ? buf : NULL;
+	log_capsize = bufsize;
+	if (log_cap != NULL)
+		log_cap[0] = '\0';
+}
+
 /* One write(2) per line, so lines of processes sharing stderr never mix. */
 static void
 log_stderr(const char *msg, const char *err)
@@ -84,6 +99,11 @@ vlog(int pri, const char *fmt, va_list ap)
 	char	buf[LOG_LINE_MAX];
 	int	saved = errno;
 
+	if (log_cap != NULL && pri >= LOG_ERR && pri <= LOG_WARNING) {
+		vsnprintf(log_cap, log_capsize, fmt, ap);
+		errno = saved;
+		return;
+	}
 	if (log_foreground) {
 		vsnprintf(buf, sizeof(buf), fmt, ap);
 		log_stderr(buf, NULL);
@@ -98,7 +118,9 @@ vlog_errno(int pri, int err, const char *fmt, va_list ap)
 	char	buf[LOG_LINE_MAX];
 
 	vsnprintf(buf, sizeof(buf), fmt, ap);
-	if (log_foreground)
+	if (log_cap != NULL && pri >= LOG_ERR && pri <= LOG_WARNING)
+		snprintf(log_cap, log_capsize, "%s: %s", buf, strerror(err));
+	else if (log_foreground)
 		log_stderr(buf, strerror(err));
 	else
 		syslog(pri, "%s: %s", buf, strerror(err));

@@ -19,6 +19,7 @@ void	log_init(const char *progname, int foreground);
 void	log_setverbose(int verbose);
 int	log_getverbose(void);
 void	log_procname(const char *name);
+void	log_capture(char *buf, size_t bufsize);
 void	log_info(const char *, ...) __attribute__((__format__(printf, 1, 2)));
 void	log_debug(const char *, ...) __attribute__((__format__(printf, 1, 2)));
 void	log_warn(const char *, ...) __attribute__((__format__(printf, 1, 2)));

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon.h"
 #include "sock.h"
 
 /* Closes fd and returns -1, errno untouched: the end of a failed setup. */
@@ -249,15 +250,6 @@ sock_recv_fd(int sock, int *fd, void *data, size_t len)
 	return n;
 }
 
-static long long
-now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Waits for events on fd until the absolute deadline (ms, -1: none). */
 static int
 wait_until(int fd, short events, long long deadline)
@@ -267,7 +259,7 @@ wait_until(int fd, short events, long long deadline)
 	int		n;
 
 	for (;;) {
-		left = deadline < 0 ? -1 : deadline - now_ms();
+		left = deadline < 0 ? -1 : deadline - daemon_now_ms();
 		if (deadline >= 0 && left <= 0) {
 			errno = ETIMEDOUT;
 			return -1;
@@ -284,7 +276,8 @@ wait_until(int fd, short events, long long deadline)
 int
 sock_read_full(int fd, void *buf, size_t len, int timeout_ms)
 {
-	long long	deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	long long	deadline = timeout_ms < 0 ? -1 :
+			    daemon_now_ms() + timeout_ms;
 	char		*p = buf;
 	ssize_t		 n;
 
@@ -312,7 +305,8 @@ sock_read_full(int fd, void *buf, size_t len, int timeout_ms)
 int
 sock_write_full(int fd, const void *buf, size_t len, int timeout_ms)
 {
-	long long	 deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	long long	 deadline = timeout_ms < 0 ? -1 :
+			    daemon_now_ms() + timeout_ms;
 	const char	*p = buf;
 	ssize_t		 n;
 

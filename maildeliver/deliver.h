@@ -7,6 +7,7 @@
 #ifndef DELIVER_H
 #define DELIVER_H
 
+#include <limits.h>
 #include <stddef.h>
 
 #define DELIVER_LINE_MAX	1024	/* octets of a header line inspected */
@@ -14,6 +15,20 @@
 #define DELIVER_ADDR_MAX	256	/* octets of an address (RFC 5321) */
 
 struct maildir_msg;
+
+/* One delivery: what the options, the environment or the spawner say. */
+struct delivery {
+	const char	*maildir;	/* -d, else $HOME/Maildir */
+	const char	*folder;	/* -m, NULL for the INBOX */
+	const char	*opt_sender;	/* -f */
+	const char	*opt_recipient;	/* -r */
+	const char	*sender;	/* NULL: unknown */
+	long long	 timeout;
+	int		 serve;		/* -S */
+	char		 sender_buf[DELIVER_ADDR_MAX + 1];
+	char		 recipient[DELIVER_ADDR_MAX + 1];
+	char		 home_maildir[PATH_MAX];
+};
 
 enum deliver_status {
 	DELIVER_OK,		/* all written to tmp/: commit it */
@@ -35,5 +50,14 @@ int	deliver_addr_clean(const char *in, char *out, size_t outsize);
  */
 enum deliver_status deliver_copy(int fd, struct maildir_msg *m,
 		    const char *sender, const char *recipient);
+
+/* maildeliver.c */
+void	deliver_arm(long long seconds);
+int	deliver_set_sender(struct delivery *, const char *);
+int	deliver_set_recipient(struct delivery *, const char *);
+int	deliver_run(const struct delivery *, int fd);
+
+/* deliver_serve.c: maildeliver -S, for the spawner. */
+int	deliver_serve(long long timeout);
 
 #endif /* DELIVER_H */

@@ -30,18 +30,6 @@
 #define MAILDELIVER_DEFAULT_DIR	"Maildir"	/* under $HOME */
 #define MAILDELIVER_WHY_MAX	512	/* octets of a refusal reason */
 
-struct delivery {
-	const char	*maildir;	/* -d, else $HOME/Maildir */
-	const char	*folder;	/* -m, NULL for the INBOX */
-	const char	*opt_sender;	/* -f */
-	const char	*opt_recipient;	/* -r */
-	const char	*sender;	/* NULL: unknown */
-	long long	 timeout;
-	char		 sender_buf[DELIVER_ADDR_MAX + 1];
-	char		 recipient[DELIVER_ADDR_MAX + 1];
-	char		 home_maildir[PATH_MAX];
-};
-
 static char	alarm_tmppath[PATH_MAX];	/* tmp/ file to remove */
 
 static __dead void usage(void);
@@ -49,20 +37,19 @@ static void	on_alarm(int);
 static void	alarm_block(int);
 static int	parse_args(struct delivery *, int, char **);
 static int	resolve(struct delivery *);
-static int	set_sender(struct delivery *, const char *);
-static int	set_recipient(struct delivery *, const char *);
 static int	default_recipient(struct delivery *);
 static int	default_maildir(struct delivery *);
 static int	open_maildir(struct maildir *, const char *);
 static int	open_folder(struct maildir *, const char *, struct maildir *);
 static int	check_owner(const struct maildir *);
-static int	deliver(struct maildir *, const struct delivery *);
+static int	deliver(struct maildir *, const struct delivery *, int);
 
 static __dead void
 usage(void)
 {
 	fprintf(stderr, "usage: maildeliver [-d maildir] [-f sender] "
-	    "[-m folder] [-r recipient] [-t seconds]\n");
+	    "[-m folder] [-r recipient] [-t seconds]\n"
+	    "       maildeliver -S [-t seconds]\n");
 	exit(EX_USAGE);
 }
 
@@ -90,8 +77,16 @@ alarm_block(int block)
 	sigprocmask(block ? SIG_BLOCK : SIG_UNBLOCK, &set, NULL);
 }
 
-static int
-set_sender(struct delivery *d, const char *s)
+/* SIGALRM after seconds ends the process: EX_TEMPFAIL, no tmp/ file. */
+void
+deliver_arm(long long seconds)
+{
+	signal(SIGALRM, on_alarm);
+	alarm(seconds);
+}
+
+int
+deliver_set_sender(struct delivery *d, const char *s)
 {
 	if (deliver_addr_clean(s, d->sender_buf, sizeof(d->sender_buf)) == -1) {
 		log_warnx("bad sender address");
@@ -101,8 +96,8 @@ set_sender(struct delivery *d, const char *s)
 	return 0;
 }
 
-static int
-set_recipient(struct delivery *d, const char *s)
+int
+deliver_set_recipient(struct delivery *d, const char *s)
 {
 	if (deliver_addr_clean(s, d->recipient, sizeof(d->recipient)) == -1 ||
 	    d->recipient[0] == '\0') {
@@ -133,7 +128,7 @@ default_recipient(struct delivery *d)
 		strlcpy(host, "localhost", sizeof(host));
 	host[sizeof(host) - 1] = '\0';
 	snprintf(rcpt, sizeof(rcpt), "%s@%s", user, host);
-	return set_recipient(d, rcpt);
+	return deliver_set_recipient(d, rcpt);
 }
 
 /* $HOME/Maildir; a missing $HOME is temporary (NFS not mounted). */
@@ -164,8 +159,11 @@ parse_args(struct delivery *d, int argc, char **argv)
 	int	ch;
 
 	d->timeout = MAILDELIVER_TIMEOUT;
-	while ((ch = getopt(argc, argv, "d:f:m:r:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "d:f:m:r:St:")) != -1) {
 		switch (ch) {
+		case 'S':
+			d->serve = 1;
+			break;
 		case 'd':
 			d->maildir = optarg;
 			break;
@@ -190,7 +188,9 @@ parse_args(struct delivery *d, int argc, char **argv)
 			usage();
 		}
 	}
-	if (optind != argc)
+	if (optind != argc || (d->serve && (d->maildir != NULL ||
+	    d->opt_sender != NULL || d->folder != NULL ||
+	    d->opt_recipient != NULL)))
 		usage();
 	if (d->folder != NULL && maildir_folder_valid(d->folder) == -1) {
 		log_warnx("bad folder name: want .Name or .Parent.Child");
@@ -210,8 +210,8 @@ resolve(struct delivery *d)
 	if (rcpt == NULL && (rcpt = getenv("RECIPIENT")) != NULL &&
 	    *rcpt == '\0')
 		rcpt = NULL;
-	if ((sender != NULL && set_sender(d, sender) == -1) ||
-	    (rcpt != NULL && set_recipient(d, rcpt) == -1))
+	if ((sender != NULL && deliver_set_sender(d, sender) == -1) ||
+	    (rcpt != NULL && deliver_set_recipient(d, rcpt) == -1))
 		return EX_USAGE;
 	if (rcpt == NULL && default_recipient(d) == -1)
 		return EX_USAGE;
@@ -280,7 +280,7 @@ open_folder(struct maildir *md, const char *folder, struct maildir *out)
 /* The exit status: tmp/ file, copy, commit, with SIGALRM kept out of
  * the moments where the tmp/ path and new/ change. */
 static int
-deliver(struct maildir *md, const struct delivery *d)
+deliver(struct maildir *md, const struct delivery *d, int fd)
 {
 	struct maildir_msg	m;
 	enum deliver_status	st;
@@ -293,7 +293,7 @@ deliver(struct maildir *md, const struct delivery *d)
 	if (maildir_msg_tmppath(&m, alarm_tmppath, sizeof(alarm_tmppath)) == -1)
 		alarm_tmppath[0] = '\0';
 	alarm_block(0);
-	st = deliver_copy(STDIN_FILENO, &m, d->sender, d->recipient);
+	st = deliver_copy(fd, &m, d->sender, d->recipient);
 	alarm_block(1);
 	if (st == DELIVER_OK && maildir_msg_commit(&m, NULL, NULL, 0) == -1) {
 		log_warn("%s: cannot commit message", md->path);
@@ -315,38 +315,47 @@ deliver(struct maildir *md, const struct delivery *d)
 	}
 }
 
+/* The message on fd into d's Maildir or folder: the exit status. */
+int
+deliver_run(const struct delivery *d, int fd)
+{
+	struct maildir	 md, folder, *target = &md;
+	int		 rv = EX_TEMPFAIL;
+
+	md.fd = folder.fd = -1;
+	if (open_maildir(&md, d->maildir) == -1)
+		goto done;
+	if (d->folder != NULL) {
+		if (open_folder(&md, d->folder, &folder) == -1)
+			goto done;
+		target = &folder;
+	}
+	rv = deliver(target, d, fd);
+done:
+	maildir_close(&folder);
+	maildir_close(&md);
+	return rv;
+}
+
 int
 main(int argc, char *argv[])
 {
 	struct delivery	 d;
-	struct maildir	 md, folder, *target = &md;
 	int		 rv;
 
 	memset(&d, 0, sizeof(d));
-	md.fd = folder.fd = -1;
 	log_init("maildeliver", 1);
 	log_setverbose(0);
 	if ((rv = parse_args(&d, argc, argv)) != EX_OK)
 		return rv;
-	signal(SIGALRM, on_alarm);
-	alarm(d.timeout);
+	if (d.serve)
+		return deliver_serve(d.timeout);
+	deliver_arm(d.timeout);
 	if ((rv = resolve(&d)) != EX_OK)
 		return rv;
 	if (pledge("stdio rpath wpath cpath fattr", NULL) == -1) {
 		log_warn("pledge");
 		return EX_TEMPFAIL;
 	}
-	rv = EX_TEMPFAIL;
-	if (open_maildir(&md, d.maildir) == -1)
-		goto done;
-	if (d.folder != NULL) {
-		if (open_folder(&md, d.folder, &folder) == -1)
-			goto done;
-		target = &folder;
-	}
-	rv = deliver(target, &d);
-done:
-	maildir_close(&folder);
-	maildir_close(&md);
-	return rv;
+	return deliver_run(&d, STDIN_FILENO);
 }

@@ -48,6 +48,7 @@ struct mailqueue_conf {
 	long long		 max_message_size;
 	long long		 max_recipients;
 	long long		 delivery_concurrency;
+	long long		 delivery_idle;
 	long long		 delivery_timeout;
 	long long		 authd_timeout;
 	long long		 retry_min;

@@ -57,6 +57,8 @@ static const struct config_keyword mailqueue_keywords[] = {
 	    "1000", NULL, NULL },
 	{ "delivery_concurrency", CONF_NUMBER, OFF(delivery_concurrency), 1,
 	    256, "8", NULL, NULL },
+	{ "delivery_idle", CONF_DURATION, OFF(delivery_idle), 0, 3600,
+	    "30s", NULL, NULL },
 	{ "delivery_timeout", CONF_DURATION, OFF(delivery_timeout), 1, 86400,
 	    "1h", NULL, NULL },
 	{ "authd_timeout", CONF_DURATION, OFF(authd_timeout), 1, 600, "30s",

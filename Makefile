@@ -44,8 +44,14 @@ LIB_POP3_HDRS=	lib/login.h lib/uidlist.h
 
 AUTHD_SRCS=	authd/authd.c authd/authd_conf.c authd/authd_client.c \
 		authd/authd_worker.c authd/throttle.c authd/backend.c \
-		authd/backend_file.c authd/backend_passwd.c
-AUTHD_HDRS=	authd/authd.h authd/backend.h authd/throttle.h
+		authd/backend_file.c authd/backend_passwd.c \
+		authd/backend_ldap.c authd/backend_ldap_conf.c \
+		authd/backend_ldap_conn.c authd/backend_ldap_filter.c \
+		authd/backend_ldap_pw.c authd/backend_ldap_cache.c
+AUTHD_HDRS=	authd/authd.h authd/backend.h authd/throttle.h \
+		authd/backend_ldap.h
+# libldap for authd only (OpenBSD: -L/usr/local/lib is in SYS_LIBS).
+LDAP_LIBS=	-lldap -llber
 AUTHTEST_SRCS=	authd/authtest.c
 MAILDELIVER_SRCS= maildeliver/maildeliver.c maildeliver/deliver_message.c \
 		maildeliver/deliver_serve.c
@@ -80,6 +86,8 @@ PROGS=		$(OBJDIR)/authd $(OBJDIR)/authtest $(OBJDIR)/maildeliver \
 UNIT_TESTS=	config number address base64 iobuf iobuf_tls sock privdrop \
 		maildir authproto queueproto domains daemon tlv netmask
 UNIT_TESTS_POP3= uidlist
+# authd's LDAP filter escaping and password schemes (they include the .c)
+UNIT_TESTS_LDAP= ldapfilter ldappw
 BENCH_TOOLS=	$(OBJDIR)/diskbench
 
 MAN1=		maildeliver/maildirmake.1 smtpd-lite/mailq.1
@@ -105,7 +113,7 @@ $(OBJDIR)/libbuzon.a: $(LIB_SRCS) $(LIB_HDRS) $(LIB_POP3_SRCS) $(LIB_POP3_HDRS)
 
 $(OBJDIR)/authd: $(AUTHD_SRCS) $(AUTHD_HDRS) $(OBJDIR)/libbuzon.a
 	$(CC) $(ALL_CFLAGS) -o $@ $(AUTHD_SRCS) $(OBJDIR)/libbuzon.a \
-	    $(ALL_LDFLAGS) $(SYS_LIBS)
+	    $(ALL_LDFLAGS) $(LDAP_LIBS) $(SYS_LIBS)
 
 $(OBJDIR)/authtest: $(AUTHTEST_SRCS) $(OBJDIR)/libbuzon.a
 	$(CC) $(ALL_CFLAGS) -o $@ $(AUTHTEST_SRCS) $(OBJDIR)/libbuzon.a \
@@ -142,7 +150,7 @@ $(OBJDIR)/pop3sd: $(POP3SD_SRCS) $(POP3SD_HDRS) $(OBJDIR)/libbuzon.a
 # Unit tests of lib: one program per module, regress/lib/test_<module>.c.
 unittests: $(OBJDIR)/libbuzon.a regress/lib/unit.h
 	@mkdir -p $(OBJDIR)/regress
-	@for t in $(UNIT_TESTS) $(UNIT_TESTS_POP3); do \
+	@for t in $(UNIT_TESTS) $(UNIT_TESTS_POP3) $(UNIT_TESTS_LDAP); do \
 		echo "cc regress/lib/test_$$t.c"; \
 		$(CC) $(ALL_CFLAGS) -Iregress/lib -o $(OBJDIR)/regress/test_$$t \
 		    regress/lib/test_$$t.c $(OBJDIR)/libbuzon.a \

@@ -13,10 +13,11 @@
 #include "compat.h"
 #include "xmalloc.h"
 
-/* Every backend authd knows; backend_ldap.c adds its line here. */
+/* Every backend authd knows. */
 static const struct backend_ops *const backends[] = {
 	&backend_file_ops,
-	&backend_passwd_ops
+	&backend_passwd_ops,
+	&backend_ldap_ops
 };
 
 static const struct backend_ops	*backend_find(const char *);
@@ -85,6 +86,8 @@ backend_chain_print(struct backend_chain *c, FILE *fp)
 		for (j = 0; j < c->b[i]->argc; j++)
 			fprintf(fp, " \"%s\"", c->b[i]->argv[j]);
 		fputc('\n', fp);
+		if (c->b[i]->ops->print != NULL)
+			c->b[i]->ops->print(c->b[i], fp);
 	}
 }
 

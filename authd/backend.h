@@ -49,6 +49,8 @@ struct backend_ops {
 	/* Optional: drop cached state (SIGHUP). */
 	void		(*reopen)(struct backend *);
 	void		(*close)(struct backend *);
+	/* Optional: settings of its own for "authd -nv", "# " lines. */
+	void		(*print)(struct backend *, FILE *);
 };
 
 struct backend {
@@ -90,5 +92,6 @@ int	backend_default_maildir(struct auth_user *);
 
 extern const struct backend_ops backend_file_ops;
 extern const struct backend_ops backend_passwd_ops;
+extern const struct backend_ops backend_ldap_ops;
 
 #endif /* BACKEND_H */

@@ -3,7 +3,7 @@
  *
  *	tmp/<id>.msg	body being received (written, then fsync'd); like
  *			tmp/<id>.env, a spare file (queue_spare.c) renamed
- *			here and truncated, or a new one
+ *			here and written over, or a new one
  *	tmp/<id>.env	envelope written and fsync'd
  *	msg/<id>	body renamed into place (no envelope yet: garbage)
  *	env/<id>	envelope renamed into place: the commit point
@@ -123,7 +123,9 @@ commit_finish(struct commit *c, const struct envelope *e)
 	queue_path(tenv, sizeof(tenv), QUEUE_DIR_TMP, c->id, ".env");
 	queue_path(msg, sizeof(msg), QUEUE_DIR_MSG, c->id, "");
 	queue_path(env, sizeof(env), QUEUE_DIR_ENV, c->id, "");
-	if (fsync(c->fd) == -1 || close(c->fd) == -1) {
+	/* A spare's old content past the message goes. */
+	if (ftruncate(c->fd, c->size) == -1 || fsync(c->fd) == -1 ||
+	    close(c->fd) == -1) {
 		c->fd = -1;
 		goto fail;
 	}

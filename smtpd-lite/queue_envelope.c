@@ -405,7 +405,8 @@ env_write_fd(int fd, const char *path, const struct envelope *e)
 	int	 saved;
 
 	buf = env_format(e, &len);
-	if (write(fd, buf, len) != (ssize_t)len || fsync(fd) == -1) {
+	if (write(fd, buf, len) != (ssize_t)len ||
+	    ftruncate(fd, len) == -1 || fsync(fd) == -1) {
 		saved = errno ? errno : EIO;
 		close(fd);
 		unlink(path);

@@ -1,8 +1,8 @@
 /*
  * Spare queue files.  The body and envelope of a message that is done
  * are not unlinked but renamed into spare/, and an acceptor takes a spare
- * (a rename into tmp/, then a truncating open) before it creates a new
- * file.  Inodes are reused instead of being freed and allocated again:
+ * (a rename into tmp/, then an open to write over it) before it creates
+ * a new file.  Inodes and their blocks are reused instead of being freed and allocated again:
  * on some file systems an allocation is most of a message's cost (ext4
  * without a journal scans past every inode freed in the last 30 seconds).
  *
@@ -28,7 +28,8 @@
 #include "mailqueue.h"
 
 #define SPARE_MAX	1024	/* files kept in spare/ */
-#define SPARE_BATCH	32	/* names an acceptor reads from it at once */
+#define SPARE_BATCH	256	/* names an acceptor reads from it at once */
+#define SPARE_REFILLS	2	/* readings of spare/ for one file */
 #define SPARE_NAME_MAX	(QUEUE_ID_MAX + 3)	/* "m.<id>" */
 
 /* The main process's count. */
@@ -124,24 +125,28 @@ spare_refill(void)
 
 /*
  * Opens path (in tmp/, not existing) for writing: a spare renamed there
- * and truncated when one can be had, else a new file.  Another acceptor
- * may take a name first; its rename then fails and the next is tried.
+ * when one can be had, else a new file.  A spare keeps its old content:
+ * the caller overwrites it and cuts it to what it wrote with
+ * ftruncate(2) before fsync(2), so its blocks are reused, not freed and
+ * allocated again.  Other acceptors take names from the same batch; a
+ * rename that finds its name gone tries the next.
  */
 int
 spare_open(const char *path)
 {
 	char	src[QUEUE_PATH_MAX];
-	int	fd, tries;
+	int	fd, refills = 0;
 
-	for (tries = 0; tries < SPARE_BATCH; tries++) {
-		if (spare_nnames == 0 && (tries > 0 || spare_refill() == -1))
+	for (;;) {
+		if (spare_nnames == 0 && (refills++ == SPARE_REFILLS ||
+		    spare_refill() == -1))
 			break;
 		(void)snprintf(src, sizeof(src), "%s/%s", QUEUE_DIR_SPARE,
 		    spare_names[--spare_nnames]);
 		if (rename(src, path) == -1)
 			continue;
 		spare_taken++;
-		fd = open(path, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
+		fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd != -1)
 			return fd;
 		(void)unlink(path);

@@ -423,7 +423,7 @@ def test_many_recipients_full_concurrency(workdir):
 
 def test_finished_files_are_reused(mq):
     """A finished message's files go to spare/, and the next message is
-    written into those same inodes (truncated first), not new ones."""
+    written over those same inodes and cut to its length, not new ones."""
     big = BODY + b"x" * 100000 + b"\r\n"
     t, f = mq.submit("a@remote.test", ["ana"], big)
     assert t == OK

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -18,6 +19,14 @@
 
 static int	set_ids(uid_t, gid_t, const gid_t *, int);
 static int	enter_chroot(const char *);
+
+/* privdrop_prepare()'s user, inherited by the processes forked after it. */
+static struct {
+	char	name[64];
+	uid_t	uid;
+	gid_t	gid;
+	int	valid;
+} prepared;
 
 int
 privdrop_needed(void)
@@ -98,6 +107,27 @@ enter_chroot(const char *dir)
 }
 
 int
+privdrop_prepare(const char *user)
+{
+	struct passwd	*pw;
+
+	prepared.valid = 0;
+	if (!privdrop_needed())
+		return 0;
+	if ((pw = getpwnam(user)) == NULL) {
+		log_warnx("privdrop: no such user %s", user);
+		return -1;
+	}
+	if (strlcpy(prepared.name, user, sizeof(prepared.name)) >=
+	    sizeof(prepared.name))
+		return 0;
+	prepared.uid = pw->pw_uid;
+	prepared.gid = pw->pw_gid;
+	prepared.valid = 1;
+	return 0;
+}
+
+int
 privdrop(const char *user, const char *chrootdir,
     const char *const *extra_groups)
 {
@@ -110,12 +140,16 @@ privdrop(const char *user, const char *chrootdir,
 
 	if (!privdrop_needed())
 		return skip(user);
-	if ((pw = getpwnam(user)) == NULL) {
+	if (prepared.valid && strcmp(prepared.name, user) == 0) {
+		uid = prepared.uid;
+		gid = prepared.gid;
+	} else if ((pw = getpwnam(user)) == NULL) {
 		log_warnx("privdrop: no such user %s", user);
 		return -1;
+	} else {
+		uid = pw->pw_uid;
+		gid = pw->pw_gid;
 	}
-	uid = pw->pw_uid;
-	gid = pw->pw_gid;
 	groups[ng++] = gid;
 	for (; extra_groups != NULL && *extra_groups != NULL; extra_groups++) {
 		if ((gr = getgrnam(*extra_groups)) == NULL ||

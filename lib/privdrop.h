@@ -20,6 +20,12 @@ struct passwd;
  */
 int	privdrop(const char *user, const char *chrootdir,
 	    const char *const *extra_groups);
+/*
+ * In a master before it forks: looks user up once, so that a privdrop()
+ * to that user in each forked child reads no passwd database.  -1 when
+ * a drop is due and user does not exist.
+ */
+int	privdrop_prepare(const char *user);
 /* Becomes uid/gid with no supplementary group but gid (spawner, login). */
 int	privdrop_ids(uid_t uid, gid_t gid);
 /* 1 when running as root (and so a drop is due). */

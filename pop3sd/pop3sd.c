@@ -33,6 +33,7 @@
 #include "log.h"
 #include "login.h"
 #include "pop3sd.h"
+#include "privdrop.h"
 #include "sock.h"
 #include "xmalloc.h"
 
@@ -195,6 +196,8 @@ listen_all(struct master *m)
 	m->pfd = xcalloc(m->conf->max_sessions + m->nls, sizeof(*m->pfd));
 	if (login_reaper() == -1)
 		log_warn("event=reaper");
+	if (privdrop_prepare(m->conf->user) == -1)
+		fatalx("user %s: no such user", m->conf->user);
 }
 
 /* In the monitor: no listener, default signals, its own process group. */

@@ -32,6 +32,7 @@
 #include "compat.h"
 #include "daemon.h"
 #include "log.h"
+#include "privdrop.h"
 #include "smtpd.h"
 #include "sock.h"
 #include "xmalloc.h"
@@ -103,6 +104,8 @@ main(int argc, char *argv[])
 		return EX_OK;
 	}
 	listeners_open(&conf);
+	if (privdrop_prepare(conf.user) == -1)
+		return EX_CONFIG;
 	if (!o.debug && daemon(0, 0) == -1)
 		fatal("daemon");
 	m.children = xcalloc(conf.max_sessions, sizeof(*m.children));

@@ -102,23 +102,29 @@ static int
 ac_exchange(struct authclient *ac, const uint8_t *req, size_t reqlen,
     struct authproto_msg *ans)
 {
-	uint8_t			 hdr[AUTHPROTO_HDR_LEN];
-	uint8_t			 payload[AUTHPROTO_FRAME_MAX];
+	uint8_t			 buf[AUTHPROTO_BUF_MAX];
 	enum authproto_type	 type;
 	const char		*why;
+	ssize_t			 got;
 	int			 len;
 
+	/* authd sends nothing unasked: the answer may be read whole. */
 	if (sock_write_full(ac->fd, req, reqlen, ac->timeout_ms) == -1 ||
-	    sock_read_full(ac->fd, hdr, sizeof(hdr), ac->timeout_ms) == -1)
+	    (got = sock_read_atleast(ac->fd, buf, AUTHPROTO_HDR_LEN,
+	    sizeof(buf), ac->timeout_ms)) == -1)
 		return -1;
-	if ((len = authproto_header(hdr, &type, &why)) == -1 ||
-	    type == AUTHPROTO_AUTH || type == AUTHPROTO_LOOKUP) {
+	if ((len = authproto_header(buf, &type, &why)) == -1 ||
+	    type == AUTHPROTO_AUTH || type == AUTHPROTO_LOOKUP ||
+	    got > AUTHPROTO_HDR_LEN + len) {
 		errno = EPROTO;
 		return -1;
 	}
-	if (sock_read_full(ac->fd, payload, len, ac->timeout_ms) == -1)
+	if (got < AUTHPROTO_HDR_LEN + len &&
+	    sock_read_full(ac->fd, buf + got, AUTHPROTO_HDR_LEN + len - got,
+	    ac->timeout_ms) == -1)
 		return -1;
-	if (authproto_decode(type, payload, len, ans, &why) == -1) {
+	if (authproto_decode(type, buf + AUTHPROTO_HDR_LEN, len, ans,
+	    &why) == -1) {
 		errno = EPROTO;
 		return -1;
 	}

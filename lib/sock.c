@@ -273,20 +273,21 @@ wait_until(int fd, short events, long long deadline)
 	}
 }
 
-int
-sock_read_full(int fd, void *buf, size_t len, int timeout_ms)
+ssize_t
+sock_read_atleast(int fd, void *buf, size_t min, size_t max, int timeout_ms)
 {
 	long long	deadline = timeout_ms < 0 ? -1 :
 			    daemon_now_ms() + timeout_ms;
 	char		*p = buf;
+	size_t		 got = 0;
 	ssize_t		 n;
 
-	while (len > 0) {
+	while (got < min) {
 		if (wait_until(fd, POLLIN, deadline) == -1)
 			return -1;
-		n = recv(fd, p, len, MSG_DONTWAIT);
+		n = recv(fd, p + got, max - got, MSG_DONTWAIT);
 		if (n == -1 && errno == ENOTSOCK)
-			n = read(fd, p, len);
+			n = read(fd, p + got, max - got);
 		if (n == -1) {
 			if (errno == EAGAIN || errno == EINTR)
 				continue;
@@ -296,10 +297,15 @@ sock_read_full(int fd, void *buf, size_t len, int timeout_ms)
 			errno = EPIPE;
 			return -1;
 		}
-		p += n;
-		len -= n;
+		got += n;
 	}
-	return 0;
+	return got;
+}
+
+int
+sock_read_full(int fd, void *buf, size_t len, int timeout_ms)
+{
+	return sock_read_atleast(fd, buf, len, len, timeout_ms) == -1 ? -1 : 0;
 }
 
 int

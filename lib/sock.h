@@ -34,6 +34,13 @@ ssize_t	sock_recv_fd(int sock, int *fd, void *data, size_t len);
 /* Exactly len bytes or failure; timeout_ms < 0 waits forever.  ETIMEDOUT
  * on time-out; EPIPE for EOF before len bytes. */
 int	sock_read_full(int fd, void *buf, size_t len, int timeout_ms);
+/*
+ * At least min and at most max bytes: the number read, or -1 as above.
+ * For a client with one answer outstanding, which may take it whole in
+ * one read instead of a header and then a payload.
+ */
+ssize_t	sock_read_atleast(int fd, void *buf, size_t min, size_t max,
+	    int timeout_ms);
 int	sock_write_full(int fd, const void *buf, size_t len, int timeout_ms);
 
 #endif /* SOCK_H */

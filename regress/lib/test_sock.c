@@ -58,6 +58,14 @@ main(void)
 	CHECK(sock_read_full(afd, buf, 6, 1000) == 0 &&
 	    memcmp(buf, "abcdef", 6) == 0);
 	CHECK(sock_read_full(afd, buf, 1, 100) == -1 && errno == ETIMEDOUT);
+	/* At least min, at most max: what is there, never more than max. */
+	CHECK(sock_write_full(cfd, "0123456789", 10, 1000) == 0);
+	CHECK(sock_read_atleast(afd, buf, 2, 4, 1000) == 4 &&
+	    memcmp(buf, "0123", 4) == 0);
+	CHECK(sock_read_atleast(afd, buf, 1, sizeof(buf), 1000) == 6 &&
+	    memcmp(buf, "456789", 6) == 0);
+	CHECK(sock_read_atleast(afd, buf, 1, 8, 100) == -1 &&
+	    errno == ETIMEDOUT);
 	CHECK(sock_write_full(cfd, "ab", 2, 1000) == 0);
 	close(cfd);
 	CHECK(sock_read_full(afd, buf, 3, 1000) == -1 && errno == EPIPE);

@@ -61,6 +61,8 @@ print_user(const struct auth_user *u)
 	printf("home: %s\n", u->home);
 	printf("maildir: %s\n", u->maildir);
 	printf("quota: %s\n", u->quota);
+	printf("fullname: %s\n", u->fullname);
+	printf("delivery: %s\n", u->delivery);
 }
 
 static int

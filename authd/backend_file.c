@@ -8,7 +8,8 @@
  * modification or change time changes (checked at every request).  A
  * file that is missing, unreadable or malformed makes every answer
  * TEMPFAIL until it is fixed: a broken file must never look like wrong
- * passwords.
+ * passwords.  The format has no place for a full name or a delivery
+ * instruction: both are empty in the record.
  */
 
 #include <sys/types.h>
@@ -364,6 +365,8 @@ file_record(const struct file_entry *e, struct auth_user *u)
 	u->gid = e->gid;
 	strlcpy(u->home, e->home, sizeof(u->home));
 	strlcpy(u->quota, e->quota, sizeof(u->quota));
+	u->fullname[0] = '\0';
+	u->delivery[0] = '\0';
 	if (e->maildir[0] == '/')
 		strlcpy(u->maildir, e->maildir, sizeof(u->maildir));
 	else if (e->maildir[0] != '\0')

@@ -12,7 +12,8 @@
  *
  * A directory that is down, slow or answers an error gives TEMPFAIL,
  * never FAIL, so a client is told "try again later", not "wrong
- * password"; so does an entry whose record is unusable (logged).
+ * password"; so does an entry whose record is unusable (logged), such as
+ * one with a control character in a value the record takes.
  */
 
 #include <sys/types.h>
@@ -36,7 +37,7 @@
 /* Costs a bcrypt(10) hash until the directory showed a hash of its own. */
 #define LDAP_DUMMY_HASH	\
 	"{CRYPT}$2b$10$HUHxazVLquDd196DJVQISeNmyAzcJIncVpceV1SMnbq./fpNuz5FO"
-#define LDAP_ATTRS_MAX	9	/* attributes a search asks for, + NULL */
+#define LDAP_ATTRS_MAX	11	/* attributes a search asks for, + NULL */
 
 struct ldap_state {
 	struct ldap_conf	 conf;
@@ -61,6 +62,7 @@ static enum backend_result ldapb_find(struct ldap_state *, const char *,
 		    long long, struct ldap_entry **);
 static enum backend_result entry_read(struct ldap_state *, LDAP *,
 		    LDAPMessage *, const char *, struct ldap_entry **);
+static int	entry_text_ok(const char *, size_t);
 static int	entry_value(LDAP *, LDAPMessage *, const char *, char *,
 		    size_t);
 static void	entry_name(LDAP *, LDAPMessage *, const char *, const char *,
@@ -136,11 +138,12 @@ ldapb_attrs(struct ldap_state *ls)
 {
 	const struct ldap_conf	*c = &ls->conf;
 	char			*want[] = { c->mail, c->uid_attr, c->gid_attr,
-	    c->home_attr, c->maildir_attr, c->quota_attr,
-	    c->authbind ? NULL : c->cryptpw_attr,
+	    c->home_attr, c->maildir_attr, c->quota_attr, c->fullname_attr,
+	    c->delivery_attr, c->authbind ? NULL : c->cryptpw_attr,
 	    c->authbind ? NULL : c->clearpw_attr };
 	size_t			 i, n = 0;
 
+	_Static_assert(nitems(want) < LDAP_ATTRS_MAX, "LDAP_ATTRS_MAX");
 	for (i = 0; i < nitems(want); i++)
 		if (want[i] != NULL)
 			ls->attrs[n++] = want[i];
@@ -257,7 +260,22 @@ ldapb_find(struct ldap_state *ls, const char *login, long long deadline,
 	return r;
 }
 
-/* The first value of attr: 1, 0 when absent, -1 too long or with NUL. */
+/* 1 when the len octets at s hold no control character (NUL included). */
+static int
+entry_text_ok(const char *s, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] < ' ' || (unsigned char)s[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
+/*
+ * The first value of attr: 1, 0 when absent, -1 when too long or holding
+ * a control character, which never reaches the record.
+ */
 static int
 entry_value(LDAP *ld, LDAPMessage *m, const char *attr, char *dst,
     size_t dstsize)
@@ -271,7 +289,7 @@ entry_value(LDAP *ld, LDAPMessage *m, const char *attr, char *dst,
 	if (v[0] != NULL) {
 		rv = -1;
 		if (v[0]->bv_len < dstsize &&
-		    memchr(v[0]->bv_val, '\0', v[0]->bv_len) == NULL) {
+		    entry_text_ok(v[0]->bv_val, v[0]->bv_len)) {
 			memcpy(dst, v[0]->bv_val, v[0]->bv_len);
 			dst[v[0]->bv_len] = '\0';
 			rv = 1;
@@ -376,7 +394,15 @@ entry_record(struct ldap_state *ls, LDAP *ld, LDAPMessage *m,
 	    sizeof(u->quota)) == -1 ||
 	    strspn(u->quota, "0123456789SC,") != strlen(u->quota))
 		return -1;
-	return 0;
+	*why = "bad full name (LDAP_FULLNAME): too long, or a control "
+	    "character";
+	if (entry_value(ld, m, c->fullname_attr, u->fullname,
+	    sizeof(u->fullname)) == -1)
+		return -1;
+	*why = "bad delivery instruction (LDAP_DEFAULTDELIVERY): too long, "
+	    "or a control character";
+	return entry_value(ld, m, c->delivery_attr, u->delivery,
+	    sizeof(u->delivery)) == -1 ? -1 : 0;
 }
 
 /* Up to LDAP_PW_VALUES_MAX values of attr; the berval copies zeroed. */

@@ -77,6 +77,8 @@ struct ldap_conf {
 	char		*mailroot;
 	char		*maildir_attr;
 	char		*quota_attr;
+	char		*fullname_attr;
+	char		*delivery_attr;
 	char		*cryptpw_attr;
 	char		*clearpw_attr;
 };

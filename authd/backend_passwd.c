@@ -3,7 +3,11 @@
  * getspnam(3) (the workers keep the group "shadow" to read /etc/shadow),
  * or from getpwnam(3) when the system keeps hashes there.  On OpenBSD
  * auth_userokay(3) checks the password (group "auth").  The maildir is
- * home/Maildir, the quota empty.  Accounts with uid 0 never authenticate.
+ * home/Maildir, the quota and the delivery instruction empty, the full
+ * name the GECOS field up to its first comma (empty when that is too
+ * long or holds a control character: users may set it with chfn(1),
+ * and must not be able to lock themselves out with it).  Accounts with
+ * uid 0 never authenticate.
  */
 
 #include <sys/types.h>
@@ -46,6 +50,7 @@ static int	passwd_check(struct passwd_state *, const struct passwd *,
 		    const char *, const char *);
 static enum backend_result passwd_record(const struct passwd *,
 		    struct auth_user *);
+static void	passwd_fullname(const char *, char *, size_t);
 
 const struct backend_ops backend_passwd_ops = {
 	.name = "passwd",
@@ -185,6 +190,28 @@ passwd_check(struct passwd_state *ps, const struct passwd *pw,
 }
 #endif
 
+/*
+ * The GECOS field's first comma-separated part; empty when it is over
+ * AUTH_GECOS_MAX octets or holds a control character.
+ */
+static void
+passwd_fullname(const char *gecos, char *dst, size_t dstsize)
+{
+	size_t	i, len;
+
+	dst[0] = '\0';
+	if (gecos == NULL)
+		return;
+	if ((len = strcspn(gecos, ",")) >= dstsize)
+		return;
+	for (i = 0; i < len; i++)
+		if ((unsigned char)gecos[i] < ' ' ||
+		    (unsigned char)gecos[i] == 0x7f)
+			return;
+	memcpy(dst, gecos, len);
+	dst[len] = '\0';
+}
+
 static enum backend_result
 passwd_record(const struct passwd *pw, struct auth_user *u)
 {
@@ -196,6 +223,8 @@ passwd_record(const struct passwd *pw, struct auth_user *u)
 	u->gid = pw->pw_gid;
 	u->quota[0] = '\0';
 	u->maildir[0] = '\0';
+	u->delivery[0] = '\0';
+	passwd_fullname(pw->pw_gecos, u->fullname, sizeof(u->fullname));
 	return backend_default_maildir(u) == 0 ? BACKEND_OK : BACKEND_FAIL;
 }
 

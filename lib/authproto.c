@@ -37,8 +37,21 @@ static const struct tlv_field rec_fields[] = {
 	{ AP_GID,	TLV_ID,   4, 4,			OFF(rec.gid) },
 	{ AP_HOME,	TLV_TEXT, 1, AUTH_PATH_MAX,	OFF(rec.home) },
 	{ AP_MAILDIR,	TLV_TEXT, 0, AUTH_PATH_MAX,	OFF(rec.maildir) },
-	{ AP_QUOTA,	TLV_TEXT, 0, AUTH_QUOTA_MAX,	OFF(rec.quota) }
+	{ AP_QUOTA,	TLV_TEXT, 0, AUTH_QUOTA_MAX,	OFF(rec.quota) },
+	{ AP_FULLNAME,	TLV_TEXT, 0, AUTH_GECOS_MAX,	OFF(rec.fullname) },
+	{ AP_DELIVERY,	TLV_TEXT, 0, AUTH_PATH_MAX,	OFF(rec.delivery) }
 };
+
+/* An OK answer with every field at its limit fits one frame. */
+#define FIELD(max)	(TLV_HDR_LEN + (max))
+_Static_assert(FIELD(AUTH_NAME_MAX) + 2 * FIELD(4) +
+    3 * FIELD(AUTH_PATH_MAX) + FIELD(AUTH_QUOTA_MAX) +
+    FIELD(AUTH_GECOS_MAX) <= AUTHPROTO_FRAME_MAX,
+    "an OK answer at its limits is over AUTHPROTO_FRAME_MAX");
+/* So does an AUTH request. */
+_Static_assert(FIELD(AUTH_SERVICE_MAX) + FIELD(AUTH_NAME_MAX) +
+    FIELD(AUTH_PASS_MAX) + FIELD(AUTH_ADDR_MAX) <= AUTHPROTO_FRAME_MAX,
+    "an AUTH request at its limits is over AUTHPROTO_FRAME_MAX");
 
 #define REQ(type, name, want)	{ type, name, fields, nitems(fields), want }
 
@@ -48,7 +61,8 @@ static const struct tlv_msgtype msgtypes[] = {
 	REQ(AUTHPROTO_LOOKUP, "lookup", TLV_BIT(AP_USER)),
 	{ AUTHPROTO_OK, "ok", rec_fields, nitems(rec_fields),
 	    TLV_BIT(AP_USER) | TLV_BIT(AP_UID) | TLV_BIT(AP_GID) |
-	    TLV_BIT(AP_HOME) | TLV_BIT(AP_MAILDIR) | TLV_BIT(AP_QUOTA) },
+	    TLV_BIT(AP_HOME) | TLV_BIT(AP_MAILDIR) | TLV_BIT(AP_QUOTA) |
+	    TLV_BIT(AP_FULLNAME) | TLV_BIT(AP_DELIVERY) },
 	REQ(AUTHPROTO_FAIL, "fail", TLV_BIT(AP_REASON)),
 	REQ(AUTHPROTO_TEMPFAIL, "tempfail", TLV_BIT(AP_REASON)),
 	REQ(AUTHPROTO_ERROR, "error", TLV_BIT(AP_REASON))

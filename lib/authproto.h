@@ -27,14 +27,15 @@
 #define AUTH_NAME_MAX		255	/* a user name */
 #define AUTH_PASS_MAX		1024	/* a password */
 #define AUTH_ADDR_MAX		64	/* the client's address, as text */
-#define AUTH_PATH_MAX		1024	/* home, maildir */
+#define AUTH_PATH_MAX		1024	/* home, maildir, delivery */
 #define AUTH_QUOTA_MAX		64	/* a Maildir++ quota: "1000000S,500C" */
+#define AUTH_GECOS_MAX		255	/* a full name (GECOS, cn) */
 #define AUTH_REASON_MAX		128	/* a short reason for fail or error */
 
 enum authproto_type {
 	AUTHPROTO_AUTH = 1,		/* service, user, password, addr */
 	AUTHPROTO_LOOKUP = 2,		/* user */
-	AUTHPROTO_OK = 0x81,		/* name, uid, gid, home, maildir, quota */
+	AUTHPROTO_OK = 0x81,		/* the user record */
 	AUTHPROTO_FAIL = 0x82,		/* reason */
 	AUTHPROTO_TEMPFAIL = 0x83,	/* reason */
 	AUTHPROTO_ERROR = 0x84		/* reason; the connection closes */
@@ -50,10 +51,17 @@ enum authproto_tag {
 	AP_HOME = 7,
 	AP_MAILDIR = 8,
 	AP_QUOTA = 9,
-	AP_REASON = 10
+	AP_REASON = 10,
+	AP_FULLNAME = 11,
+	AP_DELIVERY = 12
 };
 
-/* The user record of an OK answer. */
+/*
+ * The user record of an OK answer.  quota, fullname and delivery may be
+ * empty; delivery is the account's default delivery instruction
+ * (courier's LDAP_DEFAULTDELIVERY) for the delivery spawner.  The
+ * backends put no control characters in fullname or delivery.
+ */
 struct auth_user {
 	char	name[AUTH_NAME_MAX + 1];
 	uid_t	uid;
@@ -61,6 +69,8 @@ struct auth_user {
 	char	home[AUTH_PATH_MAX + 1];
 	char	maildir[AUTH_PATH_MAX + 1];
 	char	quota[AUTH_QUOTA_MAX + 1];
+	char	fullname[AUTH_GECOS_MAX + 1];
+	char	delivery[AUTH_PATH_MAX + 1];
 };
 
 /* One decoded message; which fields count depends on type. */

@@ -1,8 +1,9 @@
 """A real OpenLDAP slapd for the tests and the bench: started on a free
 loopback port and an ldapi socket in a test directory, with a generated
 slapd.conf (schemas core, cosine, inetorgperson and nis from
-/etc/ldap/schema, plus the three attributes of courier's schema that the
-authldaprc sample names), loaded with LDIF by ldapadd, and stopped (never
+/etc/ldap/schema, plus four attributes of courier's schema: quota and
+maildir, which the authldaprc sample of the issue names, clearPassword
+and defaultDelivery), loaded with LDIF by ldapadd, and stopped (never
 left behind) by stop() or the with-block.
 
 The directory is the one of the sample authldaprc of the issue:
@@ -35,8 +36,8 @@ BINDDN = "ou=sendmail," + SUFFIX
 BINDPW = "secret"
 DOMAIN = "correo.example.org"
 
-# courier's quota, maildir and clearPassword, under OpenLDAP's
-# experimental OID arc (1.3.6.1.4.1.4203.666): for tests only.
+# courier's quota, maildir, clearPassword and defaultDelivery, under
+# OpenLDAP's experimental OID arc (1.3.6.1.4.1.4203.666): for tests only.
 TEST_SCHEMA = """
 attributetype ( 1.3.6.1.4.1.4203.666.11.77.1 NAME 'quota'
     EQUALITY caseIgnoreIA5Match SYNTAX 1.3.6.1.4.1.1466.115.121.1.26
@@ -46,8 +47,11 @@ attributetype ( 1.3.6.1.4.1.4203.666.11.77.2 NAME 'maildir'
     SINGLE-VALUE )
 attributetype ( 1.3.6.1.4.1.4203.666.11.77.3 NAME 'clearPassword'
     EQUALITY octetStringMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.40 )
+attributetype ( 1.3.6.1.4.1.4203.666.11.77.5 NAME 'defaultDelivery'
+    EQUALITY caseExactIA5Match SYNTAX 1.3.6.1.4.1.1466.115.121.1.26
+    SINGLE-VALUE )
 objectclass ( 1.3.6.1.4.1.4203.666.11.77.4 NAME 'buzonTestAccount'
-    AUXILIARY MAY ( quota $ maildir $ clearPassword ) )
+    AUXILIARY MAY ( quota $ maildir $ clearPassword $ defaultDelivery ) )
 """
 
 CONF = """include {schemas}/core.schema

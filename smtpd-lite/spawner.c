@@ -83,6 +83,8 @@ static void	spawner_deliver(struct spawner *, const struct spawn_deliver *,
 static int	spawner_lookup(struct spawner *, const char *,
 		    struct auth_user *, char *, size_t);
 static enum delivery_result result_of(int);
+static int	target_maildir(const struct auth_user *, char *, size_t,
+		    char *, size_t);
 static struct mda *mda_get(struct spawner *, const struct auth_user *,
 		    char *, size_t);
 static struct mda *mda_start(struct spawner *, struct mda *,
@@ -287,7 +289,7 @@ spawner_deliver(struct spawner *s, const struct spawn_deliver *req, int fd)
 	struct auth_user	 u;
 	struct mda		*m;
 	char			 why[SPAWN_REASON_READ];
-	int			 len, code;
+	int			 code;
 
 	if ((code = spawner_lookup(s, req->rcpt, &u, why, sizeof(why))) !=
 	    EX_OK) {
@@ -300,16 +302,10 @@ spawner_deliver(struct spawner *s, const struct spawn_deliver *req, int fd)
 	d.delivery = req->delivery;
 	strlcpy(d.sender, req->sender, sizeof(d.sender));
 	strlcpy(d.rcpt, req->rcpt, sizeof(d.rcpt));
-	/* A relative maildir is under the home directory, as courier has it. */
-	if (u.maildir[0] == '/')
-		len = snprintf(d.maildir, sizeof(d.maildir), "%s", u.maildir);
-	else
-		len = snprintf(d.maildir, sizeof(d.maildir), "%s/%s", u.home,
-		    u.maildir[0] != '\0' ? u.maildir : "Maildir");
-	if (len < 0 || (size_t)len >= sizeof(d.maildir) ||
-	    d.maildir[0] != '/') {
+	if (target_maildir(&u, d.maildir, sizeof(d.maildir), why,
+	    sizeof(why)) == -1) {
 		spawner_answer(s, req->delivery, DELIVERY_TEMPFAIL,
-		    EX_TEMPFAIL, "maildir is not an absolute path");
+		    EX_TEMPFAIL, why);
 		return;
 	}
 	if ((m = mda_get(s, &u, why, sizeof(why))) == NULL) {
@@ -366,6 +362,40 @@ spawner_lookup(struct spawner *s, const char *rcpt, struct auth_user *u,
 		return EX_NOPERM;
 	}
 	return EX_OK;
+}
+
+/*
+ * The Maildir to deliver into: the user's default delivery when it names
+ * one, else the maildir, else home/Maildir; relative paths are under the
+ * home directory, as courier has them.  A default delivery of another
+ * kind (a pipe, an mbox) is not done yet: the mail waits, with the reason.
+ */
+static int
+target_maildir(const struct auth_user *u, char *out, size_t outlen,
+    char *why, size_t whylen)
+{
+	const char	*md = u->maildir[0] != '\0' ? u->maildir : "Maildir";
+	size_t		 n = strlen(u->delivery);
+	int		 len;
+
+	if (n > 0) {
+		/* qmail's and courier's mark of a Maildir: a trailing slash. */
+		if (u->delivery[n - 1] != '/' || strchr("|&!", u->delivery[0])) {
+			snprintf(why, whylen, "default delivery \"%.200s\" is not "
+			    "a Maildir (a path ending in /)", u->delivery);
+			return -1;
+		}
+		md = u->delivery;
+	}
+	if (md[0] == '/')
+		len = snprintf(out, outlen, "%s", md);
+	else
+		len = snprintf(out, outlen, "%s/%s", u->home, md);
+	if (len < 0 || (size_t)len >= outlen || out[0] != '/') {
+		snprintf(why, whylen, "maildir is not an absolute path");
+		return -1;
+	}
+	return 0;
 }
 
 /* 0 delivered, 75 try again later, anything else permanent. */

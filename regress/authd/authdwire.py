@@ -13,7 +13,11 @@ import wire
 VERSION = 1
 AUTH, LOOKUP, OK, FAIL, TEMPFAIL, ERROR = 1, 2, 0x81, 0x82, 0x83, 0x84
 TAGS = {"service": 1, "user": 2, "password": 3, "addr": 4, "uid": 5,
-        "gid": 6, "home": 7, "maildir": 8, "quota": 9, "reason": 10}
+        "gid": 6, "home": 7, "maildir": 8, "quota": 9, "reason": 10,
+        "fullname": 11, "delivery": 12}
+# The fields of an OK answer (the user record), each always sent.
+RECORD = ("user", "uid", "gid", "home", "maildir", "quota", "fullname",
+          "delivery")
 FRAME_MAX = 4096
 LAYOUT = wire.Layout(">BBH", TAGS, ("uid", "gid"), ">I", VERSION)
 field, frame, decode = LAYOUT.field, LAYOUT.frame, LAYOUT.decode

@@ -53,8 +53,10 @@ def test_record_and_lookup(authd):
     c = authd.connect()
     t, f = c.auth("sha", "sha-pw", service="pop3")
     assert t == OK
+    # the file has no full name or delivery instruction: sent empty
     assert f == {"user": "sha", "uid": 2002, "gid": 2002, "home": "/srv/sha",
-                 "maildir": "/srv/sha/Mail", "quota": "1000000S,500C"}
+                 "maildir": "/srv/sha/Mail", "quota": "1000000S,500C",
+                 "fullname": "", "delivery": ""}
     # many requests on one connection
     assert c.lookup("ana")[1]["maildir"] == "/home/ana/Maildir"
     assert c.lookup("yes")[1]["maildir"] == "/var/mail/yes/"

@@ -74,7 +74,7 @@ def test_authtest(workdir):
         assert r.returncode == 0, r.stderr
         assert r.stdout == ("user: ana\nuid: 2001\ngid: 2001\n"
                             "home: /home/ana\nmaildir: /home/ana/Maildir\n"
-                            "quota: 5000S\n")
+                            "quota: 5000S\nfullname: \ndelivery: \n")
         r = authtest(a, "-s", "pop3", "ana", "-", stdin="ana-pw\n")
         assert r.returncode == 0, r.stderr
         r = authtest(a, "ana")
@@ -140,12 +140,13 @@ def test_privilege_drop(workdir):
 
 
 TESTUSER = "buzontst%d" % (os.getpid() % 100000)
+GECOS = "Sys T\u00e9ster,Room 1,555-0100,555-0199"
 
 
 @pytest.fixture
 def system_user():
     subprocess.run(["useradd", "-M", "-d", "/home/" + TESTUSER, "-s",
-                    "/usr/sbin/nologin", TESTUSER], check=True)
+                    "/usr/sbin/nologin", "-c", GECOS, TESTUSER], check=True)
     try:
         subprocess.run(["chpasswd"], input="%s:Sys-Pw-42\n" % TESTUSER,
                        text=True, check=True)
@@ -163,14 +164,29 @@ def test_passwd_backend(workdir, system_user):
         c = a.connect()
         t, f = c.auth(system_user, "Sys-Pw-42")
         assert t == OK, f
+        # the full name is the GECOS field up to its first comma
         assert f == {"user": system_user, "uid": pw.pw_uid,
                      "gid": pw.pw_gid, "home": "/home/" + system_user,
                      "maildir": "/home/%s/Maildir" % system_user,
-                     "quota": ""}
+                     "quota": "", "fullname": "Sys T\u00e9ster",
+                     "delivery": ""}
         assert c.auth(system_user, "wrong")[0] == FAIL
         assert c.auth("no-such-system-user", "x")[0] == FAIL
         assert c.auth("root", "x")[0] == FAIL
         assert c.lookup(system_user)[1]["uid"] == pw.pw_uid
+        # one without commas is all of it; one over 255 octets is no
+        # full name, and the account still works (chfn(1) cannot lock a
+        # user out)
+        for gecos, want in (("Only Name", "Only Name"), ("", ""),
+                            ("x" * 255 + ",b", "x" * 255),
+                            ("x" * 256 + ",b", "")):
+            subprocess.run(["usermod", "-c", gecos, system_user],
+                           check=True)
+            t, f = c.auth(system_user, "Sys-Pw-42")
+            assert t == OK and f["fullname"] == want, (gecos, f)
         c.close()
+        r = authtest(a, system_user)
+        assert r.returncode == 0 and "fullname: \ndelivery: \n" in \
+            r.stdout, r
         for w in a.workers():                   # nobody, group shadow kept
             assert proc_uids(w)[0] != 0

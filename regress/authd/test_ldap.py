@@ -1,8 +1,10 @@
 """authd's ldap backend against a real slapd (regress/slapdfix.py): the
 authldaprc sample of the issue, every key checked and documented,
 unsupported courier keys reported, bind and compare modes, each password
-scheme, per-user and global ids, LDAP_FILTER, LDAP_DOMAIN, injection in
-the login, duplicate entries, unusable entries, authtest and the cache.
+scheme, per-user and global ids, LDAP_FILTER, LDAP_DOMAIN, the full name
+and default delivery instruction, injection in the login, duplicate
+entries, unusable entries (control characters in values), authtest and
+the cache.
 The directory is shared by the tests of this module (none changes it);
 the resilience tests are in test_ldap_resilience.py."""
 
@@ -19,7 +21,8 @@ import pytest
 import buzontest
 import slapdfix
 from slapdfix import DOMAIN, PEOPLE, SUFFIX, crypt_value, sha, ssha, user
-from authdwire import Authd, OK, FAIL, TEMPFAIL, ERROR, lookup_frame
+from authdwire import (Authd, OK, FAIL, TEMPFAIL, ERROR, RECORD,
+                       lookup_frame)
 
 pytestmark = pytest.mark.skipif(slapdfix.available() is not None,
                                 reason=str(slapdfix.available()))
@@ -57,6 +60,12 @@ LDAP_CLEARPW          clearPassword
 LDAP_TIMEOUT          3
 """ % (PEOPLE, slapdfix.BINDDN, slapdfix.BINDPW, DOMAIN)
 
+# The two keys of the record's last fields, appended to COMPARE or AUTHBIND.
+RECORD_KEYS = ("LDAP_FULLNAME         cn\n"
+               "LDAP_DEFAULTDELIVERY  defaultDelivery\n")
+ANA_NAME = "Ana P\u00e9rez"
+ANA_DELIVERY = "| /usr/bin/maildrop"
+
 AUTHBIND = COMPARE.replace("LDAP_CRYPTPW          userPassword\n"
                            "LDAP_CLEARPW          clearPassword\n",
                            "LDAP_AUTHBIND         1\n")
@@ -77,11 +86,26 @@ SCHEMES = {
 
 ODD_MAIL = "odd*(x)\\@" + DOMAIN
 
+# Entries with a control character in a value the record takes, and the
+# key that makes the record take it (None: home, always taken).
+CONTROL = {
+    "ctl-nl": ({"cn": "Bad\nName"}, "LDAP_FULLNAME"),
+    "ctl-tab": ({"cn": "Bad\tName"}, "LDAP_FULLNAME"),
+    "ctl-esc": ({"cn": "\x1b[31mred"}, "LDAP_FULLNAME"),
+    "ctl-cr": ({"defaultDelivery": "| /bin/true\r"},
+               "LDAP_DEFAULTDELIVERY"),
+    "ctl-del": ({"defaultDelivery": "./Maildir/\x7f"},
+                "LDAP_DEFAULTDELIVERY"),
+    "ctl-lf2": ({"defaultDelivery": "./Maildir/\n| /bin/sh"},
+                "LDAP_DEFAULTDELIVERY"),
+    "ctl-home": ({"homeDirectory": "/home/vmail/ctl\nhome"}, None),
+}
+
 
 def directory_ldif():
     out = user("ana", ssha("ana-pw"), uidnum=2001, gidnum=2001,
                home="/home/vmail/ana", maildir="Maildir",
-               quota="5000000S")
+               quota="5000000S", cn=ANA_NAME, defaultDelivery=ANA_DELIVERY)
     out += user("bob", ssha("bob-pw"), uidnum=2002, gidnum=2003,
                 home="/home/vmail/bob")
     for i, (name, (pw, mk)) in enumerate(sorted(SCHEMES.items())):
@@ -100,6 +124,15 @@ def directory_ldif():
     out += slapdfix.entry(SOLO, {"objectClass": "organizationalUnit",
                                  "ou": "solo"})
     out += user("solo", ssha("solo-pw"), base=SOLO)
+    # several cn values: the first is the full name
+    out += user("multi", ssha("multi-pw"),
+                cn=["Zo\u00eb N\u00fa\u00f1ez", "Zoe Nunez"],
+                defaultDelivery="./Maildir/")
+    out += user("name255", ssha("n-pw"), cn="y" * 255)
+    out += user("name256", ssha("n-pw"), cn="y" * 256)
+    out += user("dd1025", ssha("n-pw"), defaultDelivery="d" * 1025)
+    for name, (attrs, _) in sorted(CONTROL.items()):
+        out += user(name, ssha(name + "-pw"), **attrs)
     return out
 
 
@@ -145,19 +178,25 @@ def test_sample_loads_as_is(workdir):
     assert "# LDAP_FILTER (!(quota=-1))\n" in out
     assert "# LDAP_MAIL mail\n" in out          # a default, printed
     assert "# LDAP_TIMEOUT 5\n" in out
+    assert "# LDAP_FULLNAME\n" in out          # no default: none asked
+    assert "# LDAP_DEFAULTDELIVERY\n" in out
 
 
 def test_unsupported_keys_reported(workdir):
     text = SAMPLE + ("LDAP_AUXOPTIONS\tshared=sharedgroup\n"
                      "LDAP_EMAILMAP\t(&(userid=@user@)(realm=@realm@))\n"
                      "LDAP_FULLNAME\tcn\nLDAP_DEFAULTDELIVERY\tdd\n")
-    path, r = check_rc(workdir, text)
+    path, r = check_rc(workdir, text, verbose=True)
     assert r.returncode == 0, r.stderr
     rc = os.path.join(workdir, "authldaprc")
-    for n, key in ((11, "LDAP_AUXOPTIONS"), (12, "LDAP_EMAILMAP"),
-                   (13, "LDAP_FULLNAME"), (14, "LDAP_DEFAULTDELIVERY")):
+    for n, key in ((11, "LDAP_AUXOPTIONS"), (12, "LDAP_EMAILMAP")):
         assert "%s:%d: %s: unsupported, ignored" % (rc, n, key) in \
             r.stderr, r.stderr
+    # the two keys of the record are implemented, printed with -nv
+    assert "LDAP_FULLNAME: unsupported" not in r.stderr
+    assert "LDAP_DEFAULTDELIVERY: unsupported" not in r.stderr
+    assert "# LDAP_FULLNAME cn\n" in r.stdout
+    assert "# LDAP_DEFAULTDELIVERY dd\n" in r.stdout
 
 
 def test_unsupported_keys_logged_at_start(workdir, slapd):
@@ -177,6 +216,8 @@ BAD = [
     ("LDAP_TLS yes", "authldaprc:11: LDAP_TLS yes: not 0 or 1"),
     ("LDAP_DEREF sometimes", "not never, searching, finding or always"),
     ("LDAP_HOMEDIR home dir", "not an attribute name"),
+    ("LDAP_FULLNAME cn sn", "not an attribute name"),
+    ("LDAP_DEFAULTDELIVERY | /usr/bin/maildrop", "not an attribute name"),
     ("LDAP_MAILROOT var/mail", "not an absolute path"),
     ("LDAP_CACHE_TTL 301", "LDAP_CACHE_TTL 301: out of range"),
     ("LDAP_BASEDN dc=x", "LDAP_BASEDN given twice"),
@@ -229,8 +270,7 @@ def test_every_key_documented(workdir):
     documents no key the parser does not know."""
     _, r = check_rc(workdir, SAMPLE, verbose=True)
     printed = set(re.findall(r"^# (LDAP_[A-Z_]+)", r.stdout, re.M))
-    unsupported = {"LDAP_FULLNAME", "LDAP_DEFAULTDELIVERY",
-                   "LDAP_AUXOPTIONS", "LDAP_ENUMERATE_FILTER",
+    unsupported = {"LDAP_AUXOPTIONS", "LDAP_ENUMERATE_FILTER",
                    "LDAP_EMAILMAP", "LDAP_EMAILMAP_BASEDN",
                    "LDAP_EMAILMAP_ATTRIBUTE", "LDAP_EMAILMAP_MAIL"}
     _, r2 = check_rc(workdir, SAMPLE + "".join(k + " x\n"
@@ -240,7 +280,8 @@ def test_every_key_documented(workdir):
     with open(MANPAGE) as f:
         documented = {k for line in f if line.startswith(".It Ic LDAP_")
                       for k in re.findall(r"LDAP_[A-Z_]+", line)}
-    assert len(printed) >= 28, printed
+    assert len(printed) >= 30, printed
+    assert {"LDAP_FULLNAME", "LDAP_DEFAULTDELIVERY"} <= printed
     assert printed | unsupported == documented, \
         (printed | unsupported) ^ documented
 
@@ -266,9 +307,11 @@ def test_sample_against_slapd(workdir, slapd):
         c = a.connect()
         t, f = c.auth("ana", "ana-pw")
         assert t == OK, f
+        # without LDAP_FULLNAME and LDAP_DEFAULTDELIVERY: sent empty
         assert f == {"user": "ana@" + DOMAIN, "uid": 2001, "gid": 2001,
                      "home": "/home/vmail/ana",
-                     "maildir": "/home/vmail/ana/Maildir", "quota": ""}
+                     "maildir": "/home/vmail/ana/Maildir", "quota": "",
+                     "fullname": "", "delivery": ""}
         assert c.auth("ana", "ana-pW")[0] == FAIL
         assert c.auth("disabled", "dis-pw")[0] == FAIL
         assert c.auth("nobody-here", "x")[0] == FAIL
@@ -362,7 +405,7 @@ def test_record_paths_and_quota(workdir, slapd):
         assert c.lookup("ana")[1] == {
             "user": "ana@" + DOMAIN, "uid": 2001, "gid": 2001,
             "home": "/home/vmail/ana", "maildir": "/home/vmail/ana/Maildir",
-            "quota": "5000000S"}
+            "quota": "5000000S", "fullname": "", "delivery": ""}
         f = c.lookup("rel")[1]
         assert (f["home"], f["maildir"]) == ("/var/mail/rel/home",
                                             "/srv/mail/rel/")
@@ -375,6 +418,89 @@ def test_record_paths_and_quota(workdir, slapd):
         assert c.lookup("rel")[0] == TEMPFAIL
         c.close()
     assert "no usable home or maildir" in a.log()
+
+
+def search_attrs(slapd, since):
+    """The attribute lists of the searches slapd logged after since."""
+    return [set(a.split()) for a in
+            re.findall(r" SRCH attr=(.*)", slapd.logtext()[since:])]
+
+
+@pytest.mark.parametrize("rc", [COMPARE, AUTHBIND],
+                         ids=["compare", "authbind"])
+def test_fullname_and_delivery(workdir, slapd, rc):
+    """LDAP_FULLNAME and LDAP_DEFAULTDELIVERY fill the record's fullname
+    and delivery, on the wire, with the first value as stored (UTF-8
+    included); an entry without the attribute gives an empty field, a
+    value over the field's limit an unusable entry."""
+    before = len(slapd.logtext())
+    with ldap_authd(workdir, slapd, rc=rc, extra=RECORD_KEYS) as a:
+        c = a.connect()
+        t, f = c.auth("ana", "ana-pw")
+        assert t == OK, (f, a.log())
+        assert tuple(f) == RECORD           # every field, in table order
+        assert (f["fullname"], f["delivery"]) == (ANA_NAME, ANA_DELIVERY)
+        assert f["maildir"] == "/home/vmail/ana/Maildir"    # kept beside
+        assert c.lookup("ana")[1] == f
+        f = c.lookup("multi")[1]
+        assert (f["fullname"], f["delivery"]) == (
+            "Zo\u00eb N\u00fa\u00f1ez", "./Maildir/")
+        f = c.lookup("bob")[1]              # cn "bob", no defaultDelivery
+        assert (f["fullname"], f["delivery"]) == ("bob", "")
+        assert c.lookup("name255")[1]["fullname"] == "y" * 255
+        assert c.lookup("name256")[0] == TEMPFAIL
+        assert c.lookup("dd1025")[0] == TEMPFAIL
+        c.close()
+    assert "bad full name (LDAP_FULLNAME)" in a.log()
+    assert "bad delivery instruction (LDAP_DEFAULTDELIVERY)" in a.log()
+    buzontest.wait_for(lambda: search_attrs(slapd, before), 5, "a SRCH")
+    assert all({"cn", "defaultDelivery"} <= s
+               for s in search_attrs(slapd, before))
+    # without the keys neither attribute is asked for
+    before = len(slapd.logtext())
+    with ldap_authd(workdir, slapd, rc=rc) as a:
+        c = a.connect()
+        f = c.lookup("ana")[1]
+        assert (f["fullname"], f["delivery"]) == ("", "")
+        assert c.lookup("name256")[0] == OK
+        c.close()
+    buzontest.wait_for(lambda: search_attrs(slapd, before), 5, "a SRCH")
+    assert not any(s & {"cn", "defaultDelivery"}
+                   for s in search_attrs(slapd, before))
+
+
+def test_control_characters_refused(workdir, slapd):
+    """A control character in a value the record takes (a newline, a
+    tab, ESC, CR, DEL) never reaches the record: the entry is unusable,
+    a temporary failure that is logged, both for auth and lookup, and
+    authtest prints no record.  Without the key that takes the value the
+    entry is fine."""
+    with ldap_authd(workdir, slapd, extra=RECORD_KEYS) as a:
+        c = a.connect()
+        for name in sorted(CONTROL):
+            assert c.auth(name, name + "-pw")[0] == TEMPFAIL, name
+            assert c.lookup(name)[0] == TEMPFAIL, name
+        assert c.auth("ana", "ana-pw")[0] == OK
+        c.close()
+        r = authtest(a, "ctl-nl", "ctl-nl-pw")
+        assert r.returncode == 75 and r.stdout == "", r
+        r = authtest(a, "ctl-lf2")
+        assert r.returncode == 75 and r.stdout == "", r
+    log = a.log()
+    for name, (_, key) in CONTROL.items():
+        why = {"LDAP_FULLNAME": "bad full name (LDAP_FULLNAME)",
+               "LDAP_DEFAULTDELIVERY":
+               "bad delivery instruction (LDAP_DEFAULTDELIVERY)",
+               None: "no usable home or maildir"}[key]
+        assert re.search(r"user=%s@\S+ dn=.* error=\"%s" %
+                         (name, re.escape(why)), log), (name, log)
+    assert "/bin/sh" not in log and "\x1b" not in log
+    with ldap_authd(workdir, slapd) as a:
+        c = a.connect()
+        for name, (_, key) in sorted(CONTROL.items()):
+            want = TEMPFAIL if key is None else OK
+            assert c.lookup(name)[0] == want, name
+        c.close()
 
 
 def test_filter_excludes_entry(workdir, slapd):
@@ -501,13 +627,19 @@ def authtest(a, *args, stdin=None):
 @pytest.mark.parametrize("rc", [COMPARE, AUTHBIND],
                          ids=["compare", "authbind"])
 def test_authtest(workdir, slapd, rc):
-    with ldap_authd(workdir, slapd, rc=rc) as a:
+    with ldap_authd(workdir, slapd, rc=rc, extra=RECORD_KEYS) as a:
         r = authtest(a, "ana", "ana-pw")
         assert r.returncode == 0, r.stderr
         assert r.stdout == ("user: ana@%s\nuid: 2001\ngid: 2001\n"
                             "home: /home/vmail/ana\n"
                             "maildir: /home/vmail/ana/Maildir\n"
-                            "quota: 5000000S\n" % DOMAIN)
+                            "quota: 5000000S\n"
+                            "fullname: %s\n"
+                            "delivery: %s\n" % (DOMAIN, ANA_NAME,
+                                                 ANA_DELIVERY))
+        r = authtest(a, "bob")
+        assert r.returncode == 0
+        assert r.stdout.endswith("fullname: bob\ndelivery: \n"), r.stdout
         r = authtest(a, "-s", "pop3", "ana", "-", stdin="ana-pw\n")
         assert r.returncode == 0
         r = authtest(a, "ana")

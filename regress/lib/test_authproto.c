@@ -1,6 +1,7 @@
 /*
- * Unit tests of lib/authproto: round trips of every message type, and
- * every malformed frame named in authd(8) refused with its reason.
+ * Unit tests of lib/authproto: round trips of every message type, an OK
+ * answer at every field's limit, and every malformed frame named in
+ * authd(8) refused with its reason.
  */
 
 #include <sys/types.h>
@@ -16,6 +17,7 @@
 #include "authclient.h"
 #include "authproto.h"
 #include "sock.h"
+#include "tlv.h"
 #include "unit.h"
 
 static int	roundtrip(struct authproto_msg *, struct authproto_msg *);
@@ -24,6 +26,7 @@ static void	test_roundtrips(void);
 static void	test_headers(void);
 static void	test_fields(void);
 static void	test_limits(void);
+static void	test_record_limits(void);
 static void	fake_answer(int, enum authproto_type, const char *);
 static void	fake_server(int);
 static void	test_client_reconnects(void);
@@ -84,12 +87,23 @@ test_roundtrips(void)
 	strlcpy(in.rec.home, "/home/bob", sizeof(in.rec.home));
 	strlcpy(in.rec.maildir, "/home/bob/Maildir", sizeof(in.rec.maildir));
 	strlcpy(in.rec.quota, "1000S,20C", sizeof(in.rec.quota));
+	strlcpy(in.rec.fullname, "Bob Ni\xc3\xb1o", sizeof(in.rec.fullname));
+	strlcpy(in.rec.delivery, "| /usr/bin/maildrop -d bob",
+	    sizeof(in.rec.delivery));
 	CHECK(roundtrip(&in, &out) == 0);
 	CHECK_STR(out.rec.name, "bob");
 	CHECK(out.rec.uid == 4000000000U && out.rec.gid == 0);
 	CHECK_STR(out.rec.home, "/home/bob");
 	CHECK_STR(out.rec.maildir, "/home/bob/Maildir");
 	CHECK_STR(out.rec.quota, "1000S,20C");
+	CHECK_STR(out.rec.fullname, "Bob Ni\xc3\xb1o");
+	CHECK_STR(out.rec.delivery, "| /usr/bin/maildrop -d bob");
+
+	/* empty full name and delivery are sent, and come back empty */
+	in.rec.fullname[0] = in.rec.delivery[0] = '\0';
+	memset(&out, 'x', sizeof(out));
+	CHECK(roundtrip(&in, &out) == 0);
+	CHECK(out.rec.fullname[0] == '\0' && out.rec.delivery[0] == '\0');
 
 	memset(&in, 0, sizeof(in));
 	in.type = AUTHPROTO_LOOKUP;
@@ -195,6 +209,57 @@ test_limits(void)
 	CHECK(in.user[0] == '\0' && in.type == 0);
 }
 
+/*
+ * An OK answer with every text field at its limit fits one frame and
+ * comes back whole; one octet more in a field is refused both ways.
+ */
+static void
+test_record_limits(void)
+{
+	struct authproto_msg	in, out;
+	uint8_t			buf[AUTHPROTO_BUF_MAX], *p;
+	const char		*why = NULL;
+	int			len;
+
+	memset(&in, 0, sizeof(in));
+	in.type = AUTHPROTO_OK;
+	memset(in.rec.name, 'n', AUTH_NAME_MAX);
+	in.rec.uid = in.rec.gid = 1;
+	memset(in.rec.home, 'h', AUTH_PATH_MAX);
+	memset(in.rec.maildir, 'm', AUTH_PATH_MAX);
+	memset(in.rec.quota, 'q', AUTH_QUOTA_MAX);
+	memset(in.rec.fullname, 'f', AUTH_GECOS_MAX);
+	memset(in.rec.delivery, 'd', AUTH_PATH_MAX);
+	len = authproto_encode(&in, buf, sizeof(buf));
+	CHECK(len == AUTHPROTO_HDR_LEN + 3678);	/* as authd(8) says */
+	CHECK(roundtrip(&in, &out) == 0);
+	CHECK(memcmp(&in.rec, &out.rec, sizeof(in.rec)) == 0);
+	CHECK(strlen(out.rec.fullname) == AUTH_GECOS_MAX &&
+	    strlen(out.rec.delivery) == AUTH_PATH_MAX);
+
+	/* the last field written is delivery: make it one octet longer */
+	if (len > 0) {
+		p = buf + len - AUTH_PATH_MAX - TLV_HDR_LEN;
+		CHECK(p[0] == AP_DELIVERY);
+		p[1] = (AUTH_PATH_MAX + 1) >> 8;
+		p[2] = (AUTH_PATH_MAX + 1) & 0xff;
+		buf[len] = 'd';
+		CHECK(authproto_decode(AUTHPROTO_OK, buf + AUTHPROTO_HDR_LEN,
+		    len + 1 - AUTHPROTO_HDR_LEN, &out, &why) == -1);
+		CHECK_STR(why, "bad field length");
+		/* and without it: an OK lacking delivery is malformed */
+		CHECK(authproto_decode(AUTHPROTO_OK, buf + AUTHPROTO_HDR_LEN,
+		    p - buf - AUTHPROTO_HDR_LEN, &out, &why) == -1);
+		CHECK_STR(why, "missing field");
+	}
+	in.rec.fullname[AUTH_GECOS_MAX] = 'f';	/* 256 octets */
+	CHECK(authproto_encode(&in, buf, sizeof(buf)) == -1);
+	in.rec.fullname[AUTH_GECOS_MAX] = '\0';
+	in.rec.delivery[AUTH_PATH_MAX] = 'd';
+	CHECK(authproto_encode(&in, buf, sizeof(buf)) == -1);
+	authproto_clear(&in);
+}
+
 static void
 fake_answer(int fd, enum authproto_type type, const char *reason)
 {
@@ -207,6 +272,8 @@ fake_answer(int fd, enum authproto_type type, const char *reason)
 	strlcpy(m.reason, reason, sizeof(m.reason));
 	strlcpy(m.rec.name, "ana", sizeof(m.rec.name));
 	strlcpy(m.rec.home, "/home/ana", sizeof(m.rec.home));
+	strlcpy(m.rec.fullname, "Ana", sizeof(m.rec.fullname));
+	strlcpy(m.rec.delivery, "./Maildir/", sizeof(m.rec.delivery));
 	m.rec.uid = 2001;
 	len = authproto_encode(&m, buf, sizeof(buf));
 	sock_write_full(fd, buf, len, 1000);
@@ -253,6 +320,8 @@ test_client_reconnects(void)
 		memset(&u, 0, sizeof(u));
 		CHECK(authclient_lookup(ac, "ana", &u) == AUTH_OK);
 		CHECK(u.uid == 2001 && strcmp(u.home, "/home/ana") == 0);
+		CHECK_STR(u.fullname, "Ana");
+		CHECK_STR(u.delivery, "./Maildir/");
 		authclient_close(ac);
 	}
 	waitpid(pid, &status, 0);
@@ -266,6 +335,7 @@ main(void)
 	test_headers();
 	test_fields();
 	test_limits();
+	test_record_limits();
 	test_client_reconnects();
 	return unit_done();
 }

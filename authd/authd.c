@@ -64,15 +64,6 @@ static void	throttle_keys(const struct authproto_msg *, char *, char *,
 		    size_t);
 static void	log_answer(struct job *, struct authproto_msg *, long long);
 
-long long
-now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 signal_handler(int sig)
 {
@@ -200,7 +191,7 @@ loop(struct authd *d)
 			log_info("event=reload");
 			worker_hup_all(d);
 		}
-		now = now_ms();
+		now = daemon_now_ms();
 		release_held(d, now);
 		worker_dispatch(d);
 		poll_build(d, &ps);
@@ -213,7 +204,7 @@ loop(struct authd *d)
 			continue;
 		}
 		poll_handle(d, &ps);
-		now = now_ms();
+		now = daemon_now_ms();
 		client_timeouts(d, now);
 		worker_timeouts(d, now);
 		if (now >= next_expire) {
@@ -371,7 +362,7 @@ authd_request(struct authd *d, struct client *c, struct authproto_msg *m)
 	char		 ukey[THROTTLE_KEY_MAX], akey[THROTTLE_KEY_MAX];
 	char		 user[LOG_VIS_MAX], addr[LOG_VIS_MAX];
 	struct job	*j;
-	long long	 now = now_ms(), u, a;
+	long long	 now = daemon_now_ms(), u, a;
 
 	j = xcalloc(1, sizeof(*j));
 	j->client = c;
@@ -413,14 +404,14 @@ log_answer(struct job *j, struct authproto_msg *ans, long long failures)
 	log_vis(user, sizeof(user), m->user, strlen(m->user));
 	if (m->type == AUTHPROTO_LOOKUP) {
 		log_debug("client=%llu event=lookup user=%s result=%s ms=%lld",
-		    id, user, res, now_ms() - j->arrived);
+		    id, user, res, daemon_now_ms() - j->arrived);
 		return;
 	}
 	log_info("client=%llu event=auth service=%s user=%s addr=%s "
 	    "result=%s failures=%lld ms=%lld", id,
 	    log_vis(svc, sizeof(svc), m->service, strlen(m->service)), user,
 	    log_vis(addr, sizeof(addr), m->addr, strlen(m->addr)), res,
-	    failures, now_ms() - j->arrived);
+	    failures, daemon_now_ms() - j->arrived);
 }
 
 /* A worker's answer (or a tempfail for a dead worker) to job. */
@@ -428,7 +419,7 @@ void
 authd_answer(struct authd *d, struct job *j, struct authproto_msg *ans)
 {
 	char		 ukey[THROTTLE_KEY_MAX], akey[THROTTLE_KEY_MAX];
-	long long	 now = now_ms(), failures = 0, n;
+	long long	 now = daemon_now_ms(), failures = 0, n;
 
 	if (j->req.type == AUTHPROTO_AUTH) {
 		throttle_keys(&j->req, ukey, akey, sizeof(ukey));

@@ -111,7 +111,6 @@ struct authd {
 };
 
 /* authd.c */
-long long	 now_ms(void);
 void		 authd_request(struct authd *, struct client *,
 		    struct authproto_msg *);
 void		 authd_answer(struct authd *, struct job *,

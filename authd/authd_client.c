@@ -16,6 +16,7 @@
 
 #include "authd.h"
 #include "compat.h"
+#include "daemon.h"
 #include "log.h"
 #include "sock.h"
 #include "xmalloc.h"
@@ -78,7 +79,7 @@ client_new(struct authd *d, int fd, uid_t uid)
 	c->fd = fd;
 	c->uid = uid;
 	c->id = ++d->next_id;
-	c->last = now_ms();
+	c->last = daemon_now_ms();
 	TAILQ_INSERT_TAIL(&d->clients, c, entry);
 	d->nclients++;
 	if (!client_allowed(d, uid)) {
@@ -126,7 +127,7 @@ client_read(struct authd *d, struct client *c)
 		return;
 	}
 	c->inlen += n;
-	c->last = now_ms();
+	c->last = daemon_now_ms();
 	if (c->inlen == AUTHPROTO_HDR_LEN) {
 		if ((len = authproto_header(c->in, &type, &why)) == -1) {
 			client_malformed(d, c, why);
@@ -222,7 +223,7 @@ client_write(struct authd *d, struct client *c)
 	}
 	explicit_bzero(c->out, c->outlen);
 	c->outlen = c->outoff = 0;
-	c->last = now_ms();
+	c->last = daemon_now_ms();
 	if (c->state == CLIENT_CLOSING) {
 		/*
 		 * The peer may still be writing its request: let it, so

@@ -20,6 +20,7 @@
 
 #include "authd.h"
 #include "compat.h"
+#include "daemon.h"
 #include "log.h"
 #include "sock.h"
 #include "xmalloc.h"
@@ -60,14 +61,14 @@ worker_spawn(struct authd *d, struct worker *w)
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
 		log_warn("event=worker error=socketpair");
-		w->respawn = now_ms() + AUTHD_RESPAWN_MS;
+		w->respawn = daemon_now_ms() + AUTHD_RESPAWN_MS;
 		return;
 	}
 	if ((pid = fork()) == -1) {
 		log_warn("event=worker error=fork");
 		close(sv[0]);
 		close(sv[1]);
-		w->respawn = now_ms() + AUTHD_RESPAWN_MS;
+		w->respawn = daemon_now_ms() + AUTHD_RESPAWN_MS;
 		return;
 	}
 	if (pid == 0) {
@@ -81,7 +82,7 @@ worker_spawn(struct authd *d, struct worker *w)
 	w->pid = pid;
 	w->fd = sv[0];
 	w->job = NULL;
-	w->spawned = now_ms();
+	w->spawned = daemon_now_ms();
 	log_debug("event=worker pid=%ld status=started", (long)pid);
 }
 
@@ -216,7 +217,7 @@ worker_dispatch(struct authd *d)
 	uint8_t		 buf[AUTHPROTO_BUF_MAX];
 	struct worker	*w;
 	struct job	*j;
-	long long	 i, now = now_ms();
+	long long	 i, now = daemon_now_ms();
 	int		 len;
 
 	for (i = 0; i < d->conf->workers; i++) {
@@ -295,7 +296,7 @@ worker_died(struct authd *d, struct worker *w, const char *why)
 {
 	struct authproto_msg	 ans;
 	struct job		*j;
-	long long		 now = now_ms();
+	long long		 now = daemon_now_ms();
 
 	kill(w->pid, SIGKILL);
 	close(w->fd);
@@ -364,7 +365,7 @@ void
 worker_stop_all(struct authd *d)
 {
 	struct worker	*w;
-	long long	 i, deadline = now_ms() + WORKER_STOP_MS;
+	long long	 i, deadline = daemon_now_ms() + WORKER_STOP_MS;
 	int		 status, left;
 
 	for (i = 0; i < d->conf->workers; i++)
@@ -384,7 +385,7 @@ worker_stop_all(struct authd *d)
 					w->job = NULL;
 				}
 			} else {
-				if (now_ms() >= deadline)
+				if (daemon_now_ms() >= deadline)
 					kill(w->pid, SIGKILL);
 				left++;
 			}

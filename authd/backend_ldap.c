@@ -30,6 +30,7 @@
 #include "backend.h"
 #include "backend_ldap.h"
 #include "compat.h"
+#include "daemon.h"
 #include "log.h"
 #include "number.h"
 #include "xmalloc.h"
@@ -516,7 +517,7 @@ ldapb_keep(struct ldap_state *ls, struct ldap_entry *e)
 			freezero_str(e->pw[i]);
 		e->npw = 0;
 	}
-	e->expires = ldap_now_ms() + ls->conf.cache_ttl * 1000;
+	e->expires = daemon_now_ms() + ls->conf.cache_ttl * 1000;
 	ldap_cache_put(ls->cache, e);
 }
 
@@ -532,8 +533,8 @@ ldapb_auth(struct backend *b, const char *service, const char *user,
 
 	if (ldapb_login(ls, user, login) == -1 || pass[0] == '\0')
 		return BACKEND_FAIL;
-	deadline = ldap_now_ms() + ls->conf.timeout * 1000;
-	e = ldap_cache_get(ls->cache, login, ldap_now_ms());
+	deadline = daemon_now_ms() + ls->conf.timeout * 1000;
+	e = ldap_cache_get(ls->cache, login, daemon_now_ms());
 	/* Cleartext values were not kept: such an entry is asked again. */
 	if (e != NULL && (ls->conf.authbind || !e->clear)) {
 		if ((r = entry_auth(ls, e, pass, deadline)) == BACKEND_OK) {
@@ -568,11 +569,11 @@ ldapb_lookup(struct backend *b, const char *user, struct auth_user *u)
 
 	if (ldapb_login(ls, user, login) == -1)
 		return BACKEND_FAIL;
-	if ((e = ldap_cache_get(ls->cache, login, ldap_now_ms())) != NULL) {
+	if ((e = ldap_cache_get(ls->cache, login, daemon_now_ms())) != NULL) {
 		*u = e->rec;
 		return BACKEND_OK;
 	}
-	r = ldapb_find(ls, login, ldap_now_ms() + ls->conf.timeout * 1000,
+	r = ldapb_find(ls, login, daemon_now_ms() + ls->conf.timeout * 1000,
 	    &e);
 	if (r == BACKEND_OK) {
 		*u = e->rec;

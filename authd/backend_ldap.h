@@ -127,7 +127,6 @@ void	ldap_conf_print(const struct ldap_conf *, FILE *);
 void	ldap_conf_free(struct ldap_conf *);
 
 /* backend_ldap_conn.c */
-long long	ldap_now_ms(void);
 /*
  * Searches LDAP_BASEDN (subtree) for filter, asking at most two entries.
  * OK with *res to free with ldap_msgfree() and *ld to read it with

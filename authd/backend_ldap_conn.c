@@ -21,6 +21,7 @@
 
 #include "backend_ldap.h"
 #include "compat.h"
+#include "daemon.h"
 #include "log.h"
 
 static int	conn_timeouts(LDAP *, long long, struct timeval *);
@@ -33,20 +34,11 @@ static struct ldap_conn *pool_conn(struct ldap_pool *, struct ldap_conn *,
 static void	pool_failed(struct ldap_pool *, const char *, int);
 static void	pool_good(struct ldap_pool *);
 
-long long
-ldap_now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* What is left until deadline, as both timeouts of ld; -1 when none. */
 static int
 conn_timeouts(LDAP *ld, long long deadline, struct timeval *tv)
 {
-	long long	left = deadline - ldap_now_ms();
+	long long	left = deadline - daemon_now_ms();
 
 	if (left <= 0)
 		return -1;
@@ -149,9 +141,9 @@ pool_conn(struct ldap_pool *p, struct ldap_conn *c, int service,
 
 	if (c->ld != NULL)
 		return c;
-	if (ldap_now_ms() < p->retry_at) {
+	if (daemon_now_ms() < p->retry_at) {
 		log_debug("event=backend backend=ldap status=backoff "
-		    "wait_ms=%lld", p->retry_at - ldap_now_ms());
+		    "wait_ms=%lld", p->retry_at - daemon_now_ms());
 		return NULL;
 	}
 	if (conn_open(p, c, service, deadline, &rc) == -1) {
@@ -170,7 +162,7 @@ pool_failed(struct ldap_pool *p, const char *op, int rc)
 	p->backoff = p->backoff == 0 ? LDAP_BACKOFF_MIN_MS : p->backoff * 2;
 	if (p->backoff > max)
 		p->backoff = max;
-	p->retry_at = ldap_now_ms() + p->backoff;
+	p->retry_at = daemon_now_ms() + p->backoff;
 	if (!p->down)
 		log_warnx("event=backend backend=ldap status=down op=%s "
 		    "error=\"%s\" retry_ms=%lld", op, ldap_err2string(rc),

@@ -35,6 +35,16 @@ ROOTPW = "admin-secret"
 BINDDN = "ou=sendmail," + SUFFIX
 BINDPW = "secret"
 DOMAIN = "correo.example.org"
+# The head of every test authldaprc: this server ({uri} filled in by
+# Slapd.authldaprc), the people, the search identity, the domain, the ids.
+RC_HEAD = """LDAP_URI              {uri}
+LDAP_BASEDN           %s
+LDAP_BINDDN           %s
+LDAP_BINDPW           %s
+LDAP_DOMAIN           %s
+LDAP_UID              uidNumber
+LDAP_GID              gidNumber
+""" % (PEOPLE, BINDDN, BINDPW, DOMAIN)
 
 # courier's quota, maildir, clearPassword and defaultDelivery, under
 # OpenLDAP's experimental OID arc (1.3.6.1.4.1.4203.666): for tests only.

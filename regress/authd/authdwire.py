@@ -2,6 +2,7 @@
 fixtures, and a started authd with its configuration and passwd file."""
 
 import os
+import threading
 import grp
 import signal
 import subprocess
@@ -126,3 +127,35 @@ def timed(fn, *args):
     t = time.monotonic()
     r = fn(*args)
     return r, time.monotonic() - t
+
+
+def hammer(a, clients, per_client, join_timeout):
+    """clients connections of authd a, each making per_client auths of
+    users u00.. (uid 3000 + n, password "pw" + n), right and wrong
+    passwords mixed.  Returns the wrong answers (or exceptions) and the
+    number of auths made."""
+    errors, counts = [], [0] * clients
+
+    def client(n):
+        try:
+            c = a.connect(timeout=60)
+            for k in range(per_client[n] if isinstance(per_client, list)
+                           else per_client):
+                u = "u%02d" % ((n + k) % clients)
+                good = (k * 7 + n) % 3 != 0
+                pw = "pw" + u[1:] + ("" if good else "x")
+                t, f = c.auth(u, pw, addr="")
+                if t != (OK if good else FAIL) or \
+                        (good and f["uid"] != 3000 + int(u[1:])):
+                    errors.append((u, good, t, f))
+                counts[n] += 1
+            c.close()
+        except Exception as e:      # reported by the caller
+            errors.append(repr(e))
+    threads = [threading.Thread(target=client, args=(n,))
+               for n in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(join_timeout)
+    return errors, sum(counts)

@@ -4,7 +4,7 @@ import statistics
 import threading
 import time
 
-from authdwire import Authd, OK, FAIL, mkhash, passwd_line
+from authdwire import Authd, OK, FAIL, hammer, mkhash, passwd_line
 
 CLIENTS = 64
 TOTAL = 10000
@@ -16,31 +16,11 @@ def test_concurrent_clients(workdir):
     every answer is the right one."""
     lines = [passwd_line("u%02d" % i, mkhash("pw%02d" % i, "bcrypt"),
                          3000 + i, 3000 + i) for i in range(CLIENTS)]
-    errors, counts = [], [0] * CLIENTS
+    per = [TOTAL // CLIENTS + (n < TOTAL % CLIENTS) for n in range(CLIENTS)]
     with Authd(workdir, lines, conf=NOTHROTTLE + "max_clients 100\n") as a:
-        def client(n):
-            try:
-                c = a.connect(timeout=60)
-                for k in range(TOTAL // CLIENTS + (n < TOTAL % CLIENTS)):
-                    u = "u%02d" % ((n + k) % CLIENTS)
-                    good = (k * 7 + n) % 3 != 0
-                    pw = "pw" + u[1:] if good else "pw" + u[1:] + "x"
-                    t, f = c.auth(u, pw, addr="")
-                    if t != (OK if good else FAIL) or \
-                            (good and f["uid"] != 3000 + int(u[1:])):
-                        errors.append((u, good, t, f))
-                    counts[n] += 1
-                c.close()
-            except Exception as e:      # reported below
-                errors.append(repr(e))
-        threads = [threading.Thread(target=client, args=(n,))
-                   for n in range(CLIENTS)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(150)
+        errors, done = hammer(a, CLIENTS, per, 150)
     assert not errors, errors[:5]
-    assert sum(counts) == TOTAL
+    assert done == TOTAL
 
 
 def test_throttle_grows_and_expires(workdir):

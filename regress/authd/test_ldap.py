@@ -46,19 +46,12 @@ LDAP_GID              gidNumber
 """
 
 COMPARE = """# compare mode: passwords read as LDAP_BINDDN, checked by authd
-LDAP_URI              {uri}
-LDAP_BASEDN           %s
-LDAP_BINDDN           %s
-LDAP_BINDPW           %s
-LDAP_DOMAIN           %s
-LDAP_UID              uidNumber
-LDAP_GID              gidNumber
-LDAP_MAILDIR          maildir
+""" + slapdfix.RC_HEAD + """LDAP_MAILDIR          maildir
 LDAP_MAILDIRQUOTA     quota
 LDAP_CRYPTPW          userPassword
 LDAP_CLEARPW          clearPassword
 LDAP_TIMEOUT          3
-""" % (PEOPLE, slapdfix.BINDDN, slapdfix.BINDPW, DOMAIN)
+"""
 
 # The two keys of the record's last fields, appended to COMPARE or AUTHBIND.
 RECORD_KEYS = ("LDAP_FULLNAME         cn\n"

@@ -6,31 +6,23 @@ slapd of its own, stopped at its end."""
 
 import os
 import sys
-import threading
 import time
 
 import pytest
 
 import buzontest
 import slapdfix
-from slapdfix import DOMAIN, PEOPLE, ssha, user
-from authdwire import Authd, OK, FAIL, TEMPFAIL
+from slapdfix import ssha, user
+from authdwire import Authd, OK, FAIL, TEMPFAIL, hammer
 
 pytestmark = pytest.mark.skipif(slapdfix.available() is not None,
                                 reason=str(slapdfix.available()))
 
 TIMEOUT = 2             # LDAP_TIMEOUT of these tests, seconds
-RC = """LDAP_URI              {uri}
-LDAP_BASEDN           %s
-LDAP_BINDDN           %s
-LDAP_BINDPW           %s
-LDAP_DOMAIN           %s
-LDAP_UID              uidNumber
-LDAP_GID              gidNumber
-LDAP_CRYPTPW          userPassword
+RC = slapdfix.RC_HEAD + """LDAP_CRYPTPW          userPassword
 LDAP_TIMEOUT          %d
 LDAP_BACKOFF_MAX      1
-""" % (PEOPLE, slapdfix.BINDDN, slapdfix.BINDPW, DOMAIN, TIMEOUT)
+""" % TIMEOUT
 CONF = "throttle_after 1000\nworkers 2\n"
 
 
@@ -202,35 +194,14 @@ def test_concurrent_clients(workdir, slapd):
     users = [user("u%02d" % i, ssha("pw%02d" % i), uidnum=3000 + i,
                   gidnum=3000 + i) for i in range(CLIENTS)]
     loaded(slapd, *users)
-    errors, counts = [], [0] * CLIENTS
     with ldap_authd(workdir, slapd, conf="throttle_after 1000\n"
                     "workers 4\nmax_clients 100\n") as a:
-        def client(n):
-            try:
-                c = a.connect(timeout=60)
-                for k in range(PER_CLIENT):
-                    u = "u%02d" % ((n + k) % CLIENTS)
-                    good = (k * 7 + n) % 3 != 0
-                    pw = "pw" + u[1:] + ("" if good else "x")
-                    t, f = c.auth(u, pw, addr="")
-                    if t != (OK if good else FAIL) or \
-                            (good and f["uid"] != 3000 + int(u[1:])):
-                        errors.append((u, good, t, f))
-                    counts[n] += 1
-                c.close()
-            except Exception as e:      # reported below
-                errors.append(repr(e))
-        threads = [threading.Thread(target=client, args=(n,))
-                   for n in range(CLIENTS)]
         t0 = time.monotonic()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(240)
+        errors, done = hammer(a, CLIENTS, PER_CLIENT, 240)
         took = time.monotonic() - t0
     assert not errors, errors[:5]
-    assert sum(counts) == CLIENTS * PER_CLIENT
-    sys.stderr.write("%d auths in %.1fs\n" % (sum(counts), took))
+    assert done == CLIENTS * PER_CLIENT
+    sys.stderr.write("%d auths in %.1fs\n" % (done, took))
 
 
 def test_pop3s_login(workdir, slapd):

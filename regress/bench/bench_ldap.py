@@ -17,34 +17,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
+from bench_authd import CLIENTS, SECONDS, measure
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-CLIENTS = 8
-SECONDS = 3.0
 LATENCY_N = 2000
-
-
-def measure(a, fn, seconds):
-    """Calls fn(conn) from CLIENTS connections for seconds; req/s."""
-    done = [0] * CLIENTS
-    stop = time.monotonic() + seconds
-
-    def client(n):
-        c = a.connect(timeout=60)
-        while time.monotonic() < stop:
-            fn(c)
-            done[n] += 1
-        c.close()
-    t0 = time.monotonic()
-    threads = [threading.Thread(target=client, args=(n,))
-               for n in range(CLIENTS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return sum(done) / (time.monotonic() - t0)
 
 
 def latency(a, fn, n=LATENCY_N):
@@ -78,23 +56,12 @@ def ldapsearch_us(slapd, slapdfix, filt, n=LATENCY_N):
     return (many - one) / n * 1e6
 
 
-RC = """LDAP_URI {uri}
-LDAP_BASEDN %s
-LDAP_BINDDN %s
-LDAP_BINDPW %s
-LDAP_DOMAIN %s
-LDAP_UID uidNumber
-LDAP_GID gidNumber
-"""
-
-
 def bench(work, authdwire, slapdfix):
     s = slapdfix.Slapd(work)
     try:
         s.start()
         s.add(slapdfix.user("bench", slapdfix.ssha("bench-pw")))
-        base = RC % (slapdfix.PEOPLE, slapdfix.BINDDN, slapdfix.BINDPW,
-                     slapdfix.DOMAIN)
+        base = slapdfix.RC_HEAD
         bare = ldapsearch_us(s, slapdfix, "mail=bench@" + slapdfix.DOMAIN)
         print("bare ldapsearch of the entry: %.0f us per search (one "
               "connection)" % bare)

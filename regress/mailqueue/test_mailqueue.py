@@ -13,9 +13,8 @@ import pytest
 
 import buzontest
 from buzontest import proc_uid, wait_for
-from queuewire import (Mailqueue, OK, FAIL, TEMPFAIL, F_RECEIVED,
-                       received_ids, submit_as, wait_delivered, passwd_line,
-                       mkhash)
+from queuewire import (Mailqueue, OK, TEMPFAIL, F_RECEIVED, received_ids,
+                       submit_as, wait_delivered)
 
 BODY = b"Subject: test\r\nFrom: <a@remote.test>\r\n\r\nHello.\r\n"
 DATE = rb"[A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d [+-]\d{4}"

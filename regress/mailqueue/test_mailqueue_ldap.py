@@ -11,23 +11,16 @@ import buzontest
 import slapdfix
 from queuewire import Mailqueue, OK
 from authdwire import Authd             # on the path queuewire sets
-from slapdfix import PEOPLE, DOMAIN, ssha, user
+from slapdfix import DOMAIN, ssha, user
 
 pytestmark = pytest.mark.skipif(slapdfix.available() is not None,
                                 reason=str(slapdfix.available()))
 
-RC = """LDAP_URI              {uri}
-LDAP_BASEDN           %s
-LDAP_BINDDN           %s
-LDAP_BINDPW           %s
-LDAP_DOMAIN           %s
-LDAP_UID              uidNumber
-LDAP_GID              gidNumber
-LDAP_CRYPTPW          userPassword
+RC = slapdfix.RC_HEAD + """LDAP_CRYPTPW          userPassword
 LDAP_MAILDIR          maildir
 LDAP_DEFAULTDELIVERY  defaultDelivery
 LDAP_TIMEOUT          5
-""" % (PEOPLE, slapdfix.BINDDN, slapdfix.BINDPW, DOMAIN)
+"""
 BODY = b"Subject: ldap\r\n\r\nto the directory's Maildir\r\n"
 
 

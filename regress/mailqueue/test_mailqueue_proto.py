@@ -8,9 +8,9 @@ import time
 import pytest
 
 from buzontest import wait_for
-from queuewire import (Mailqueue, Conn, MAIL, RCPT, DATA, END, ABORT, LIST,
-                       OK, FAIL, ERROR, ENTRY, LISTEND, field, frame,
-                       mail_frame, rcpt_frame, data_frames, wait_delivered)
+from queuewire import (Mailqueue, MAIL, RCPT, DATA, END, ABORT, LIST, OK,
+                       FAIL, ERROR, field, frame, mail_frame, rcpt_frame,
+                       data_frames, wait_delivered)
 
 BODY = b"Subject: t\r\n\r\nbody\r\n"
 

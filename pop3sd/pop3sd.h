@@ -21,7 +21,6 @@
 #include "netmask.h"
 
 #define POP3SD_CONF		"/etc/buzon/pop3sd.conf"
-#define POP3SD_BACKLOG		128
 #define POP3SD_LISTEN_MAX	16	/* listen lines */
 #define POP3SD_NETS_MAX		64	/* plaintext_networks entries */
 #define POP3_RESP_MAX		512	/* RFC 2449: octets of a response */

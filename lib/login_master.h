@@ -1,0 +1,48 @@
+/*
+ * The master of a mail access daemon (pop3sd, imapsd) around lib/login:
+ * it binds the listeners, accepts, enforces max_sessions and
+ * max_sessions_per_addr, forks one monitor per connection with
+ * login_spawn(), counts a connection until every process of it is gone,
+ * and at SIGTERM or SIGINT tells every connection to end and reaps it.
+ * It stays root and never reads a byte from a client: a client over a
+ * limit on a plaintext listener gets the daemon's one busy line, a TLS
+ * one is just closed.
+ */
+#ifndef LOGIN_MASTER_H
+#define LOGIN_MASTER_H
+
+#include <stddef.h>
+
+#include "login.h"
+
+#define LOGIN_MASTER_BACKLOG	128	/* listen(2) backlog */
+#define LOGIN_MASTER_SOCKS_MAX	64	/* bound sockets of all listen lines */
+
+struct login_listen {
+	const char	*addr;		/* "*" for every address */
+	const char	*port;
+	int		 kind;		/* the daemon's, handed back on accept */
+	int		 plaintext;	/* the busy line may be sent */
+	const char	*name;		/* for log lines: "pop3s", "imap" */
+};
+
+struct login_master_conf {
+	struct login_conf		*lc;	/* its child_init is wrapped */
+	const struct login_listen	*listen;
+	size_t				 nlisten;
+	long long			 max_sessions;
+	long long			 max_sessions_per_addr;
+	const char			*busy;	/* "-ERR ...\r\n" */
+	/* Before each login_spawn(): the kind of the accepting socket. */
+	void				(*accepted)(void *arg, int kind);
+	void				*arg;
+};
+
+struct login_master;
+
+/* Binds every listener (fatal on failure) and prepares the master. */
+struct login_master *login_master_listen(struct login_master_conf *);
+/* Accepts until SIGTERM or SIGINT, then ends every connection. */
+void	login_master_loop(struct login_master *);
+
+#endif /* LOGIN_MASTER_H */

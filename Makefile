@@ -41,6 +41,9 @@ LIB_HDRS=	lib/compat.h lib/log.h lib/xmalloc.h lib/config.h lib/number.h \
 # Each line below belongs to one program's sources; keep them apart.
 LIB_POP3_SRCS=	lib/login.c lib/login_master.c lib/uidlist.c
 LIB_POP3_HDRS=	lib/login.h lib/login_master.h lib/uidlist.h
+LIB_IMAP_SRCS=	lib/imapcmd.c lib/imapcmd_parse.c lib/imapcmd_str.c \
+		lib/imapcmd_seqset.c lib/mutf7.c
+LIB_IMAP_HDRS=	lib/imapcmd.h lib/imapcmd_int.h lib/mutf7.h
 
 AUTHD_SRCS=	authd/authd.c authd/authd_conf.c authd/authd_client.c \
 		authd/authd_worker.c authd/throttle.c authd/backend.c \
@@ -86,6 +89,7 @@ PROGS=		$(OBJDIR)/authd $(OBJDIR)/authtest $(OBJDIR)/maildeliver \
 UNIT_TESTS=	config number address base64 iobuf iobuf_tls sock privdrop \
 		maildir authproto queueproto domains daemon tlv netmask
 UNIT_TESTS_POP3= uidlist
+UNIT_TESTS_IMAP= imapcmd imapcmd_str
 # authd's LDAP filter escaping and password schemes (they include the .c)
 UNIT_TESTS_LDAP= ldapfilter ldappw
 BENCH_TOOLS=	$(OBJDIR)/diskbench
@@ -100,9 +104,10 @@ MAN8=		authd/authd.8 authd/authtest.8 maildeliver/maildeliver.8 \
 
 all: $(PROGS)
 
-$(OBJDIR)/libbuzon.a: $(LIB_SRCS) $(LIB_HDRS) $(LIB_POP3_SRCS) $(LIB_POP3_HDRS)
+$(OBJDIR)/libbuzon.a: $(LIB_SRCS) $(LIB_HDRS) $(LIB_POP3_SRCS) $(LIB_POP3_HDRS) \
+		$(LIB_IMAP_SRCS) $(LIB_IMAP_HDRS)
 	@mkdir -p $(OBJDIR)/lib
-	@for f in $(LIB_SRCS) $(LIB_POP3_SRCS); do \
+	@for f in $(LIB_SRCS) $(LIB_POP3_SRCS) $(LIB_IMAP_SRCS); do \
 		o=$(OBJDIR)/lib/`basename $$f .c`.o; \
 		echo "cc $$f"; \
 		$(CC) $(ALL_CFLAGS) -c -o $$o $$f || exit 1; \
@@ -150,7 +155,8 @@ $(OBJDIR)/pop3sd: $(POP3SD_SRCS) $(POP3SD_HDRS) $(OBJDIR)/libbuzon.a
 # Unit tests of lib: one program per module, regress/lib/test_<module>.c.
 unittests: $(OBJDIR)/libbuzon.a regress/lib/unit.h
 	@mkdir -p $(OBJDIR)/regress
-	@for t in $(UNIT_TESTS) $(UNIT_TESTS_POP3) $(UNIT_TESTS_LDAP); do \
+	@for t in $(UNIT_TESTS) $(UNIT_TESTS_POP3) $(UNIT_TESTS_IMAP) \
+	    $(UNIT_TESTS_LDAP); do \
 		echo "cc regress/lib/test_$$t.c"; \
 		$(CC) $(ALL_CFLAGS) -Iregress/lib -o $(OBJDIR)/regress/test_$$t \
 		    regress/lib/test_$$t.c $(OBJDIR)/libbuzon.a \

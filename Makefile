@@ -42,8 +42,11 @@ LIB_HDRS=	lib/compat.h lib/log.h lib/xmalloc.h lib/config.h lib/number.h \
 LIB_POP3_SRCS=	lib/login.c lib/login_master.c lib/uidlist.c
 LIB_POP3_HDRS=	lib/login.h lib/login_master.h lib/uidlist.h
 LIB_IMAP_SRCS=	lib/imapcmd.c lib/imapcmd_parse.c lib/imapcmd_str.c \
-		lib/imapcmd_seqset.c lib/mutf7.c
-LIB_IMAP_HDRS=	lib/imapcmd.h lib/imapcmd_int.h lib/mutf7.h
+		lib/imapcmd_seqset.c lib/mutf7.c \
+		lib/mime_buf.c lib/mime_parse.c lib/mime_header.c \
+		lib/mime_decode.c lib/mime_envelope.c lib/mime_body.c \
+		lib/mime_section.c lib/mime_search.c lib/mime_date.c
+LIB_IMAP_HDRS=	lib/imapcmd.h lib/imapcmd_int.h lib/mutf7.h lib/mime.h
 
 AUTHD_SRCS=	authd/authd.c authd/authd_conf.c authd/authd_client.c \
 		authd/authd_worker.c authd/throttle.c authd/backend.c \
@@ -89,7 +92,7 @@ PROGS=		$(OBJDIR)/authd $(OBJDIR)/authtest $(OBJDIR)/maildeliver \
 UNIT_TESTS=	config number address base64 iobuf iobuf_tls sock privdrop \
 		maildir authproto queueproto domains daemon tlv netmask
 UNIT_TESTS_POP3= uidlist
-UNIT_TESTS_IMAP= imapcmd imapcmd_str
+UNIT_TESTS_IMAP= imapcmd imapcmd_str mime mime_decode mime_search
 # authd's LDAP filter escaping and password schemes (they include the .c)
 UNIT_TESTS_LDAP= ldapfilter ldappw
 BENCH_TOOLS=	$(OBJDIR)/diskbench

@@ -47,8 +47,8 @@ base64_encode(const void *src, size_t srclen, char *dst, size_t dstsize)
 	return o;
 }
 
-static int
-b64_value(char c)
+int
+base64_value(int c)
 {
 	if (c >= 'A' && c <= 'Z')
 		return c - 'A';
@@ -82,7 +82,8 @@ base64_decode(const char *src, size_t srclen, void *dst, size_t dstsize)
 		for (k = 0; k < 4; k++) {
 			if (i + 4 == srclen && k >= 4 - (int)pad)
 				c = 0;
-			else if ((c = b64_value(src[i + k])) == -1)
+			else if ((c = base64_value((unsigned char)
+			    src[i + k])) == -1)
 				return -1;
 			v = v << 6 | c;
 		}

@@ -14,6 +14,8 @@ size_t	base64_encoded_len(size_t n);
 /* Writes a NUL-terminated encoding; returns its length or -1 if short. */
 ssize_t	base64_encode(const void *src, size_t srclen, char *dst,
 	    size_t dstsize);
+/* The value of one character of the base64 alphabet, or -1. */
+int	base64_value(int c);
 /* Returns the decoded length, or -1 on bad input or a short buffer. */
 ssize_t	base64_decode(const char *src, size_t srclen, void *dst,
 	    size_t dstsize);

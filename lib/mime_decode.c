@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base64.h"
 #include "mime.h"
 #include "xmalloc.h"
 
@@ -36,7 +37,6 @@ struct mime_decoder {
 typedef void (*dec_out)(void *, const char *, size_t);
 
 static int	 hexval(int);
-static int	 b64val(int);
 static iconv_t	 charset_open(const char *);
 static size_t	 qp_step(struct mime_decoder *, const char *, size_t, char *);
 static size_t	 b64_step(struct mime_decoder *, const char *, size_t, char *);
@@ -57,22 +57,6 @@ hexval(int c)
 	c = tolower(c);
 	if (c >= 'a' && c <= 'f')
 		return c - 'a' + 10;
-	return -1;
-}
-
-static int
-b64val(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
 	return -1;
 }
 
@@ -247,7 +231,7 @@ b64_step(struct mime_decoder *d, const char *p, size_t n, char *o)
 	int	v;
 
 	for (i = 0; i < n; i++) {
-		if ((v = b64val((unsigned char)p[i])) < 0)
+		if ((v = base64_value((unsigned char)p[i])) < 0)
 			continue;
 		d->bits = (d->bits << 6) | (unsigned int)v;
 		d->nbits += 6;

@@ -32,12 +32,12 @@ LIB_SRCS=	lib/log.c lib/xmalloc.c lib/config.c lib/number.c \
 		lib/address.c lib/base64.c lib/iobuf.c lib/sock.c \
 		lib/privdrop.c lib/maildir.c lib/authproto.c lib/authclient.c \
 		lib/queueproto.c lib/queueclient.c lib/domains.c lib/daemon.c \
-		lib/tlv.c lib/netmask.c
+		lib/tlv.c lib/netmask.c lib/sasl.c
 LIB_HDRS=	lib/compat.h lib/log.h lib/xmalloc.h lib/config.h lib/number.h \
 		lib/address.h lib/base64.h lib/iobuf.h lib/sock.h \
 		lib/privdrop.h lib/maildir.h lib/authproto.h lib/authclient.h \
 		lib/queueproto.h lib/queueclient.h lib/domains.h lib/daemon.h \
-		lib/tlv.h lib/netmask.h lib/mdaproto.h
+		lib/tlv.h lib/netmask.h lib/mdaproto.h lib/sasl.h
 # Each line below belongs to one program's sources; keep them apart.
 LIB_POP3_SRCS=	lib/login.c lib/login_master.c lib/uidlist.c
 LIB_POP3_HDRS=	lib/login.h lib/login_master.h lib/uidlist.h

@@ -16,11 +16,11 @@
 #include <tls.h>
 
 #include "authproto.h"
-#include "base64.h"
 #include "iobuf.h"
 #include "log.h"
 #include "login.h"
 #include "pop3sd.h"
+#include "sasl.h"
 #include "xmalloc.h"
 
 #define POP3_RELAY_SLACK_MS	60000	/* relay idle bound over timeout */
@@ -107,39 +107,6 @@ pop3_pass(struct pop3 *p, char *args)
 	return rv;
 }
 
-/* "authzid NUL authcid NUL passwd" of RFC 4616; 0 or -1. */
-static int
-plain_decode(const char *b64, char *user, char *pass)
-{
-	char	 buf[AUTH_NAME_MAX * 2 + AUTH_PASS_MAX + 3];
-	char	*authcid, *pw;
-	ssize_t	 n;
-
-	if (strcmp(b64, "=") == 0)
-		return -1;		/* an empty response holds nothing */
-	if ((n = base64_decode(b64, strlen(b64), buf, sizeof(buf) - 1)) < 0)
-		return -1;
-	buf[n] = '\0';
-	if ((authcid = memchr(buf, '\0', n)) == NULL)
-		goto fail;
-	authcid++;
-	if ((pw = memchr(authcid, '\0', n - (authcid - buf))) == NULL)
-		goto fail;
-	pw++;
-	if (memchr(pw, '\0', n - (pw - buf)) != NULL ||
-	    strlen(authcid) == 0 || strlen(authcid) > AUTH_NAME_MAX ||
-	    strlen(pw) > AUTH_PASS_MAX ||
-	    (buf[0] != '\0' && strcmp(buf, authcid) != 0))
-		goto fail;
-	strlcpy(user, authcid, AUTH_NAME_MAX + 1);
-	strlcpy(pass, pw, AUTH_PASS_MAX + 1);
-	explicit_bzero(buf, sizeof(buf));
-	return 0;
-fail:
-	explicit_bzero(buf, sizeof(buf));
-	return -1;
-}
-
 /* The client's response after "+ ": NULL when cancelled or broken. */
 static char *
 sasl_response(struct pop3 *p)
@@ -181,7 +148,7 @@ auth_plain(struct pop3 *p, char *initial)
 		pop3_error(p, "authentication cancelled");
 		return -1;
 	}
-	if (plain_decode(resp, user, pass) == -1) {
+	if (sasl_plain_decode(resp, user, pass) == -1) {
 		explicit_bzero(resp, strlen(resp));
 		pop3_error(p, "[AUTH] malformed PLAIN response");
 		return -1;

@@ -85,10 +85,15 @@ POP3SD_PROGS=	$(OBJDIR)/pop3sd
 POP3SD_SRCS=	pop3sd/pop3sd.c pop3sd/pop3sd_conf.c pop3sd/pop3_session.c \
 		pop3sd/pop3_auth.c pop3sd/pop3_maildrop.c
 POP3SD_HDRS=	pop3sd/pop3sd.h
+# imapsd
+IMAPSD_PROGS=	$(OBJDIR)/imapsd
+IMAPSD_SRCS=	imapsd/imapsd.c imapsd/imapsd_conf.c imapsd/imap_io.c \
+		imapsd/imap_preauth.c imapsd/imap_session.c
+IMAPSD_HDRS=	imapsd/imapsd.h
 
 PROGS=		$(OBJDIR)/authd $(OBJDIR)/authtest $(OBJDIR)/maildeliver \
 		$(OBJDIR)/maildirmake $(SMTPD_PROGS) $(QUEUE_PROGS) \
-		$(POP3SD_PROGS)
+		$(POP3SD_PROGS) $(IMAPSD_PROGS)
 UNIT_TESTS=	config number address base64 iobuf iobuf_tls sock privdrop \
 		maildir authproto queueproto domains daemon tlv netmask
 UNIT_TESTS_POP3= uidlist
@@ -100,10 +105,10 @@ BENCH_TOOLS=	$(OBJDIR)/diskbench
 MAN1=		maildeliver/maildirmake.1 smtpd-lite/mailq.1
 MAN5=		authd/authd.conf.5 smtpd-lite/smtpd-lite.conf.5 \
 		smtpd-lite/mailqueue.conf.5 \
-		pop3sd/pop3sd.conf.5
+		pop3sd/pop3sd.conf.5 imapsd/imapsd.conf.5
 MAN8=		authd/authd.8 authd/authtest.8 maildeliver/maildeliver.8 \
 		smtpd-lite/mailqueue.8 smtpd-lite/sendmail.8 \
-		smtpd-lite/smtpd-lite.8 pop3sd/pop3sd.8
+		smtpd-lite/smtpd-lite.8 pop3sd/pop3sd.8 imapsd/imapsd.8
 
 all: $(PROGS)
 
@@ -155,6 +160,10 @@ $(OBJDIR)/pop3sd: $(POP3SD_SRCS) $(POP3SD_HDRS) $(OBJDIR)/libbuzon.a
 	$(CC) $(ALL_CFLAGS) -o $@ $(POP3SD_SRCS) $(OBJDIR)/libbuzon.a \
 	    $(ALL_LDFLAGS) $(SYS_LIBS)
 
+$(OBJDIR)/imapsd: $(IMAPSD_SRCS) $(IMAPSD_HDRS) $(OBJDIR)/libbuzon.a
+	$(CC) $(ALL_CFLAGS) -o $@ $(IMAPSD_SRCS) $(OBJDIR)/libbuzon.a \
+	    $(ALL_LDFLAGS) $(SYS_LIBS)
+
 # Unit tests of lib: one program per module, regress/lib/test_<module>.c.
 unittests: $(OBJDIR)/libbuzon.a regress/lib/unit.h
 	@mkdir -p $(OBJDIR)/regress
@@ -197,7 +206,7 @@ install: all
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 755 $(OBJDIR)/authd $(OBJDIR)/authtest \
 	    $(OBJDIR)/smtpd-lite $(OBJDIR)/mailqueue $(OBJDIR)/sendmail \
-	    $(OBJDIR)/pop3sd $(DESTDIR)$(SBINDIR)
+	    $(OBJDIR)/pop3sd $(OBJDIR)/imapsd $(DESTDIR)$(SBINDIR)
 	ln -sf $(SBINDIR)/sendmail $(DESTDIR)$(BINDIR)/mailq
 	install -m 755 $(OBJDIR)/maildirmake $(DESTDIR)$(BINDIR)
 	install -m 755 $(OBJDIR)/maildeliver $(DESTDIR)$(LIBEXECDIR)

@@ -331,19 +331,27 @@ iobuf_write(struct iobuf *b, const void *data, size_t len)
 }
 
 int
-iobuf_printf(struct iobuf *b, const char *fmt, ...)
+iobuf_vprintf(struct iobuf *b, const char *fmt, va_list ap)
 {
-	va_list	 ap;
 	char	*s;
 	int	 n, rv;
 
-	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	if (n == -1)
+	if ((n = vasprintf(&s, fmt, ap)) == -1)
 		return -1;
 	rv = iobuf_write(b, s, n);
 	free(s);
+	return rv;
+}
+
+int
+iobuf_printf(struct iobuf *b, const char *fmt, ...)
+{
+	va_list	ap;
+	int	rv;
+
+	va_start(ap, fmt);
+	rv = iobuf_vprintf(b, fmt, ap);
+	va_end(ap);
 	return rv;
 }
 

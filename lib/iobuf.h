@@ -10,6 +10,7 @@
 #define IOBUF_H
 
 #include <sys/types.h>
+#include <stdarg.h>
 #include <stddef.h>
 
 struct tls;
@@ -55,6 +56,8 @@ void		 iobuf_discard(struct iobuf *);
 int		 iobuf_write(struct iobuf *, const void *, size_t);
 int		 iobuf_printf(struct iobuf *, const char *, ...)
 		    __attribute__((__format__(printf, 2, 3)));
+int		 iobuf_vprintf(struct iobuf *, const char *, va_list)
+		    __attribute__((__format__(printf, 2, 0)));
 int		 iobuf_flush(struct iobuf *);
 
 #endif /* IOBUF_H */

@@ -34,6 +34,7 @@
 #include <tls.h>
 
 #include "authclient.h"
+#include "iobuf.h"
 #include "log.h"
 #include "login.h"
 #include "privdrop.h"
@@ -544,5 +545,26 @@ login_relay(int client, struct tls *tls, int session, const void *pending,
 	rv = relay_loop(client, tls, session, &up, &down, idle_ms);
 	free(up.buf);
 	free(down.buf);
+	return rv;
+}
+
+int
+login_relay_io(struct iobuf *io, int client, struct tls *tls, int session,
+    int idle_ms)
+{
+	size_t	 n;
+	char	*pending = NULL;
+	int	 rv = -1;
+
+	if (iobuf_flush(io) == 0) {
+		if ((n = iobuf_pending(io)) > 0) {
+			pending = xmalloc(n);
+			if (iobuf_read(io, pending, n) != IOBUF_OK)
+				n = 0;
+		}
+		rv = login_relay(client, tls, session, pending, n, idle_ms);
+		free(pending);
+	}
+	iobuf_free(io);		/* the relay has buffers of its own */
 	return rv;
 }

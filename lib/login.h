@@ -109,6 +109,16 @@ struct tls;
 int	login_relay(int client, struct tls *tls, int session,
 	    const void *pending, size_t npending, int idle_ms);
 
+struct iobuf;
+
+/*
+ * The same after a line protocol's reader: io is flushed, what it has
+ * read beyond the login command goes to the session first, and io is
+ * freed.  Returns as login_relay().
+ */
+int	login_relay_io(struct iobuf *io, int client, struct tls *tls,
+	    int session, int idle_ms);
+
 /* The address of a peer as text ("192.0.2.1", "2001:db8::1"). */
 int	login_addr(const struct sockaddr *, socklen_t, char *, size_t,
 	    int *port);

@@ -217,24 +217,13 @@ pop3_stls(struct pop3 *p, char *args)
 static __dead void
 start_relay(struct pop3 *p, int fd)
 {
-	size_t	 n;
-	char	*pending = NULL;
-	int	 rv = -1;
+	int	rv;
 
 	free(p->user);
 	p->user = NULL;
-	if (pop3_flush(p) == 0) {
-		if ((n = iobuf_pending(p->io)) > 0) {
-			pending = xmalloc(n);
-			if (iobuf_read(p->io, pending, n) != IOBUF_OK)
-				n = 0;
-		}
-		iobuf_free(p->io);	/* the relay has buffers of its own */
-		p->io = NULL;
-		rv = login_relay(p->fd, p->tls, fd, pending, n,
-		    (int)(p->conf->timeout * 1000 + POP3_RELAY_SLACK_MS));
-		free(pending);
-	}
+	rv = login_relay_io(p->io, p->fd, p->tls, fd,
+	    (int)(p->conf->timeout * 1000 + POP3_RELAY_SLACK_MS));
+	p->io = NULL;
 	close(fd);
 	if (p->tls != NULL && rv == 0)
 		tls_close(p->tls);

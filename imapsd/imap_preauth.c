@@ -1,0 +1,277 @@
+/*
+ * The pre-auth process: the not-authenticated state as the daemon's
+ * user in its chroot.  It holds TLS (implicit, or after STARTTLS), takes
+ * LOGIN or AUTHENTICATE PLAIN, asks the monitor (lib/login), and after
+ * a login relays plaintext between the client and the session process,
+ * which answers the login command itself: the tag travels in the login
+ * context.
+ */
+
+#include <sys/types.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <tls.h>
+
+#include "compat.h"
+#include "imapsd.h"
+#include "iobuf.h"
+#include "log.h"
+#include "login.h"
+#include "sasl.h"
+
+#define IMAP_RELAY_SLACK_MS	60000	/* relay idle bound over timeout */
+
+static int	imap_starttls(struct imap *, struct imapcmd *);
+static int	imap_login(struct imap *, struct imapcmd *);
+static int	imap_authenticate(struct imap *, struct imapcmd *);
+static int	plaintext_refused(struct imap *, struct imapcmd *);
+static int	do_login(struct imap *, struct imapcmd *, const char *,
+		    const char *, const char *);
+static char	*sasl_response(struct imap *);
+static __dead void start_relay(struct imap *, int);
+static void	greet(struct imap *, struct imapsd_ctx *);
+
+static const struct imap_command preauth_commands[] = {
+	{ "CAPABILITY", IMAP_NOTAUTH, imap_capability_cmd },
+	{ "NOOP", IMAP_NOTAUTH, imap_noop },
+	{ "LOGOUT", IMAP_NOTAUTH, imap_logout },
+	{ "ID", IMAP_NOTAUTH, imap_id },
+	{ "STARTTLS", IMAP_NOTAUTH, imap_starttls },
+	{ "LOGIN", IMAP_NOTAUTH, imap_login },
+	{ "AUTHENTICATE", IMAP_NOTAUTH, imap_authenticate },
+	/* Valid after login: said so, rather than "unknown". */
+	{ "SELECT", IMAP_AUTH, NULL }, { "EXAMINE", IMAP_AUTH, NULL },
+	{ "CREATE", IMAP_AUTH, NULL }, { "DELETE", IMAP_AUTH, NULL },
+	{ "RENAME", IMAP_AUTH, NULL }, { "SUBSCRIBE", IMAP_AUTH, NULL },
+	{ "UNSUBSCRIBE", IMAP_AUTH, NULL }, { "LIST", IMAP_AUTH, NULL },
+	{ "LSUB", IMAP_AUTH, NULL }, { "STATUS", IMAP_AUTH, NULL },
+	{ "APPEND", IMAP_AUTH, NULL }, { "ENABLE", IMAP_AUTH, NULL },
+	{ "NAMESPACE", IMAP_AUTH, NULL }, { "IDLE", IMAP_AUTH, NULL }
+};
+
+/* RFC 3501 6.2: with LOGINDISABLED, no password crosses in clear. */
+static int
+plaintext_refused(struct imap *p, struct imapcmd *c)
+{
+	if (p->is_tls || p->plaintext_ok)
+		return 0;
+	imap_no(p, c, "[PRIVACYREQUIRED] plaintext authentication is not "
+	    "allowed here; use STARTTLS first");
+	return 1;
+}
+
+/* RFC 3501 6.2.1: nothing sent before the handshake survives it. */
+static int
+imap_starttls(struct imap *p, struct imapcmd *c)
+{
+	if (c->nargs != 0)
+		return imap_bad(p, c, "STARTTLS takes no argument");
+	if (p->is_tls || p->tls_server == NULL)
+		return imap_bad(p, c, "TLS is already active");
+	imap_ok(p, c, "begin TLS negotiation now");
+	if (imap_flush(p) == -1)
+		return 0;
+	iobuf_discard(p->io);
+	if (tls_accept_socket(p->tls_server, &p->tls, p->fd) == -1) {
+		imap_log(p, "event=tls-failed error=\"%s\"",
+		    tls_error(p->tls_server));
+		p->end = "tls-failed";
+		p->state = IMAP_LOGOUT;
+		return 0;
+	}
+	iobuf_set_tls(p->io, p->tls);
+	p->is_tls = 1;
+	return 0;
+}
+
+/* Asks the monitor; does not return after a login. */
+static int
+do_login(struct imap *p, struct imapcmd *c, const char *user,
+    const char *pass, const char *method)
+{
+	char			 ctx[LOGIN_CTX_MAX], reason[AUTH_REASON_MAX + 1];
+	char			 vis[LOG_VIS_MAX];
+	enum login_result	 r;
+	int			 fd, n;
+
+	/* The session answers with this tag: see imap_session.c. */
+	n = snprintf(ctx, sizeof(ctx), "%d %s %s", p->is_tls, method,
+	    c->tag);
+	if (n < 0 || (size_t)n >= sizeof(ctx))
+		return imap_bad(p, c, "tag too long");
+	r = login_auth(p->chan, user, pass, ctx, n, &fd, reason,
+	    sizeof(reason));
+	if (r == LOGIN_OK)
+		start_relay(p, fd);
+	log_vis(vis, sizeof(vis), user, strlen(user));
+	imap_log(p, "event=login-failed user=%s method=%s result=%s", vis,
+	    method, r == LOGIN_FAIL ? "fail" : "tempfail");
+	if (r == LOGIN_FAIL)
+		return imap_no(p, c, "[AUTHENTICATIONFAILED] invalid user "
+		    "name or password");
+	imap_no(p, c, "[UNAVAILABLE] authentication service unavailable, "
+	    "try again later");
+	if (r == LOGIN_ERROR) {
+		p->end = "monitor-gone";
+		p->state = IMAP_LOGOUT;
+	}
+	return 0;
+}
+
+static int
+imap_login(struct imap *p, struct imapcmd *c)
+{
+	const char	*user, *pass;
+	size_t		 ulen, plen;
+
+	if (c->nargs != 2 ||
+	    imapcmd_astring(c->args, &user, &ulen) == -1 ||
+	    imapcmd_astring(c->args->next, &pass, &plen) == -1)
+		return imap_bad(p, c, "LOGIN takes a user name and a "
+		    "password");
+	if (plaintext_refused(p, c))
+		return 0;
+	if (ulen == 0 || ulen > AUTH_NAME_MAX || plen > AUTH_PASS_MAX)
+		return imap_no(p, c, "[AUTHENTICATIONFAILED] invalid user "
+		    "name or password");
+	return do_login(p, c, user, pass, "login");
+}
+
+/* The client's response after "+ ": NULL when broken (p says why). */
+static char *
+sasl_response(struct imap *p)
+{
+	enum iobuf_result	 r;
+	char			*line;
+	size_t			 len;
+	int			 flags;
+
+	iobuf_write(p->io, "+ \r\n", 4);
+	if (imap_flush(p) == -1)
+		return NULL;
+	iobuf_set_maxline(p->io, p->conf->max_auth_line);
+	r = iobuf_getline(p->io, &line, &len, &flags);
+	if (r == IOBUF_OK && !(flags & (IOBUF_NUL | IOBUF_PARTIAL)))
+		return line;
+	if (r != IOBUF_TOOLONG) {
+		p->end = r == IOBUF_TIMEOUT ? "timeout" : "dropped";
+		p->state = IMAP_LOGOUT;
+	}
+	return NULL;
+}
+
+/* RFC 3501 6.2.2 with SASL-IR (RFC 4959); PLAIN only (RFC 4616). */
+static int
+imap_authenticate(struct imap *p, struct imapcmd *c)
+{
+	char		 user[AUTH_NAME_MAX + 1], pass[AUTH_PASS_MAX + 1];
+	char		*resp;
+	const char	*ir = NULL;
+	size_t		 len;
+	int		 rv;
+
+	if (c->nargs < 1 || c->nargs > 2 || c->args->type != IMAPCMD_ATOM ||
+	    (c->nargs == 2 && c->args->next->type != IMAPCMD_ATOM))
+		return imap_bad(p, c, "AUTHENTICATE takes a mechanism and "
+		    "an initial response");
+	if (strcasecmp(c->args->str, "PLAIN") != 0)
+		return imap_no(p, c, "unsupported mechanism");
+	if (plaintext_refused(p, c))
+		return 0;
+	if (c->nargs == 2)
+		ir = c->args->next->str;
+	if (ir != NULL)
+		resp = (char *)ir;
+	else if ((resp = sasl_response(p)) == NULL) {
+		if (p->state == IMAP_LOGOUT)
+			return 0;
+		return imap_bad(p, c, "response too long");
+	}
+	len = strlen(resp);
+	if (strcmp(resp, "*") == 0)
+		return imap_bad(p, c, "authentication cancelled");
+	rv = sasl_plain_decode(resp, user, pass);
+	explicit_bzero(resp, len);
+	if (rv == -1)
+		return imap_bad(p, c, "malformed PLAIN response");
+	rv = do_login(p, c, user, pass, "plain");
+	explicit_bzero(pass, sizeof(pass));
+	return rv;
+}
+
+/* After the login: relay to the session until the end, then exit. */
+static __dead void
+start_relay(struct imap *p, int fd)
+{
+	int	rv;
+
+	imapcmd_reader_free(p->reader);
+	p->reader = NULL;
+	rv = login_relay_io(p->io, p->fd, p->tls, fd,
+	    (int)(p->conf->timeout * 1000 + IMAP_RELAY_SLACK_MS));
+	p->io = NULL;
+	close(fd);
+	if (p->tls != NULL && rv == 0)
+		tls_close(p->tls);
+	_exit(0);
+}
+
+static void
+greet(struct imap *p, struct imapsd_ctx *x)
+{
+	char	vis[LOG_VIS_MAX];
+
+	if (x->kind == LISTEN_IMAPS) {
+		if (tls_accept_socket(x->tls_server, &p->tls, p->fd) == -1)
+			fatalx("imap session=%s event=tls-failed error=\"%s\"",
+			    p->info->id, tls_error(x->tls_server));
+		iobuf_set_tls(p->io, p->tls);
+		p->is_tls = 1;
+	}
+	imap_log(p, "event=connect addr=%s port=%d local_port=%d tls=%s "
+	    "plaintext_ok=%s", log_vis(vis, sizeof(vis), p->info->addr,
+	    strlen(p->info->addr)), p->info->port, p->info->local_port,
+	    p->is_tls ? "yes" : "no", p->plaintext_ok ? "yes" : "no");
+	imap_untagged(p, "OK [CAPABILITY %s] buzon imapsd ready",
+	    imap_capability(p));
+	if (imap_flush(p) == -1 && p->is_tls)
+		imap_log(p, "event=tls-failed error=\"%s\"",
+		    tls_error(p->tls) ? tls_error(p->tls) : "handshake");
+}
+
+/* lib/login's pre-auth entry: privileges are dropped already. */
+void
+imap_preauth(int client, int chan, const struct login_info *info,
+    void *arg)
+{
+	struct imapsd_ctx	*x = arg;
+	struct imap		 p;
+
+	if (pledge("stdio recvfd", NULL) == -1)
+		fatal("pledge");
+	memset(&p, 0, sizeof(p));
+	p.conf = x->conf;
+	p.info = info;
+	p.fd = client;
+	p.chan = chan;
+	p.state = IMAP_NOTAUTH;
+	p.tls_server = x->kind == LISTEN_IMAP ? x->tls_server : NULL;
+	p.plaintext_ok = netmask_match(x->conf->nets, x->conf->nnets,
+	    info->addr);
+	p.io = iobuf_new(client, x->conf->max_line,
+	    (int)x->conf->login_timeout * 1000);
+	imap_start(&p, x->conf->login_timeout);
+	greet(&p, x);
+	if (p.state != IMAP_LOGOUT)
+		imap_loop(&p, preauth_commands, nitems(preauth_commands));
+	imap_log(&p, "event=disconnect state=not-authenticated result=%s",
+	    p.end ? p.end : "closed");
+	if (p.tls != NULL)
+		tls_close(p.tls);
+	_exit(0);
+}

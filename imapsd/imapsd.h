@@ -1,0 +1,145 @@
+/*
+ * imapsd: the IMAP server.  The master (imapsd.c) listens and forks one
+ * monitor per connection through lib/login_master and lib/login; the
+ * pre-auth process (imap_preauth.c) speaks the not-authenticated state
+ * as the daemon's user in a chroot; the session process
+ * (imap_session.c) speaks the authenticated and selected states as the
+ * mail user.  imap_io.c holds what both write and the command loop.
+ * See imapsd(8).
+ */
+#ifndef IMAPSD_H
+#define IMAPSD_H
+
+#include <sys/types.h>
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "authproto.h"
+#include "compat.h"
+#include "config.h"
+#include "imapcmd.h"
+#include "login.h"
+#include "netmask.h"
+
+#define IMAPSD_CONF		"/etc/buzon/imapsd.conf"
+#define IMAPSD_LISTEN_MAX	16	/* listen lines */
+#define IMAPSD_NETS_MAX		64	/* plaintext_networks entries */
+#define IMAP_ID_PAIRS_MAX	30	/* RFC 2971 */
+#define IMAP_ID_FIELD_MAX	1024	/* RFC 2971: octets of an ID string */
+
+enum imap_listen_kind {
+	LISTEN_IMAP,		/* 143, STARTTLS */
+	LISTEN_IMAPS		/* 993, implicit TLS */
+};
+
+struct imap_listen {
+	char			*addr;
+	char			*port;
+	enum imap_listen_kind	 kind;
+};
+
+struct imapsd_conf {
+	struct imap_listen	 listen[IMAPSD_LISTEN_MAX];
+	size_t			 nlisten;
+	char			*tls_cert;
+	char			*tls_key;
+	struct config_list	 plaintext_networks;
+	char			*user;
+	char			*chroot;
+	char			*authd_socket;
+	long long		 max_sessions;
+	long long		 max_sessions_per_addr;
+	long long		 max_line;
+	long long		 max_literal;
+	long long		 max_append;
+	long long		 max_auth_line;
+	long long		 login_timeout;		/* seconds */
+	long long		 timeout;		/* seconds */
+	long long		 max_errors;
+	/* Resolved at start-up. */
+	struct netmask		 nets[IMAPSD_NETS_MAX];
+	size_t			 nnets;
+};
+
+enum imap_state {
+	IMAP_NOTAUTH = 0x01,	/* pre-auth process */
+	IMAP_AUTH = 0x02,	/* session process */
+	IMAP_SELECTED = 0x04,	/* session process, a mailbox selected */
+	IMAP_LOGOUT = 0x08	/* the loop ends */
+};
+
+struct iobuf;
+struct tls;
+
+/* One connection, as either process sees it. */
+struct imap {
+	const struct imapsd_conf *conf;
+	const struct login_info	*info;
+	enum imap_state		 state;
+	struct iobuf		*io;
+	struct imapcmd_reader	*reader;
+	struct tls		*tls;		/* pre-auth only */
+	struct tls		*tls_server;	/* pre-auth: for STARTTLS */
+	int			 fd;
+	int			 chan;		/* pre-auth: to the monitor */
+	int			 plaintext_ok;	/* address in plaintext_networks */
+	int			 is_tls;
+	int			 errors;	/* BAD answers so far */
+	const char		*end;		/* why the session ended */
+	/* session */
+	const struct auth_user	*auth;
+};
+
+/* A command handler: answers the command itself; 0, or -1 for BAD. */
+typedef int	(*imap_handler)(struct imap *, struct imapcmd *);
+
+struct imap_command {
+	const char	*name;
+	int		 states;	/* where the command is allowed */
+	imap_handler	 fn;
+};
+
+/* imapsd_conf.c */
+int		 imapsd_conf_load(struct imapsd_conf *, const char *path);
+void		 imapsd_conf_print(struct imapsd_conf *, FILE *);
+void		 imapsd_conf_free(struct imapsd_conf *);
+
+/* imap_io.c */
+void		 imap_start(struct imap *, long long timeout);
+void		 imap_loop(struct imap *, const struct imap_command *, size_t);
+int		 imap_flush(struct imap *);
+void		 imap_untagged(struct imap *, const char *, ...)
+		    __attribute__((__format__(printf, 2, 3)));
+int		 imap_ok(struct imap *, struct imapcmd *, const char *, ...)
+		    __attribute__((__format__(printf, 3, 4)));
+int		 imap_no(struct imap *, struct imapcmd *, const char *, ...)
+		    __attribute__((__format__(printf, 3, 4)));
+int		 imap_bad(struct imap *, struct imapcmd *, const char *, ...)
+		    __attribute__((__format__(printf, 3, 4)));
+void		 imap_bye(struct imap *, const char *, const char *);
+const char	*imap_capability(const struct imap *);
+void		 imap_log(struct imap *, const char *, ...)
+		    __attribute__((__format__(printf, 2, 3)));
+int		 imap_capability_cmd(struct imap *, struct imapcmd *);
+int		 imap_noop(struct imap *, struct imapcmd *);
+int		 imap_logout(struct imap *, struct imapcmd *);
+int		 imap_id(struct imap *, struct imapcmd *);
+
+/* imap_preauth.c: the not-authenticated state */
+__dead void	 imap_preauth(int client, int chan, const struct login_info *,
+		    void *arg);
+
+/* imap_session.c: the authenticated and selected states */
+__dead void	 imap_session(int fd, const struct auth_user *,
+		    const struct login_info *, const void *ctx, size_t ctxlen,
+		    void *arg);
+
+/* imapsd.c: what the master hands to the processes it forks */
+struct imapsd_ctx {
+	struct imapsd_conf	*conf;
+	struct tls		*tls_server;
+	enum imap_listen_kind	 kind;		/* of the accepting socket */
+};
+
+#endif /* IMAPSD_H */

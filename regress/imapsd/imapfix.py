@@ -1,0 +1,71 @@
+"""imapsd for the tests: authd with the pop3sd tests' users and
+Maildirs (pop3fix.Site), imapsd on free ports, and imaplib clients."""
+
+import imaplib
+import os
+import socket
+import sys
+
+import buzontest
+from buzontest import client_tls as client_ctx
+
+sys.path.insert(0, os.path.join(buzontest.ROOT, "regress", "pop3sd"))
+import pop3fix  # noqa: E402
+from pop3fix import USERS, make_cert  # noqa: E402,F401
+
+
+class Site(pop3fix.Site):
+    """authd + users + Maildirs + imapsd in one directory."""
+
+    NAME = "imapsd"
+
+    def __init__(self, workdir, cert, conf="", plaintext="127.0.0.0/8"):
+        super().__init__(workdir, cert, conf, plaintext)
+        self.imap = buzontest.free_port()
+        self.imaps = buzontest.free_port()
+        self.conf = os.path.join(workdir, "imapsd.conf")
+        self.logpath = os.path.join(workdir, "imapsd.log")
+
+    def write_conf(self):
+        empty = os.path.join(self.dir, "empty")
+        os.makedirs(empty, exist_ok=True)
+        os.chmod(empty, 0o755)
+        text = ("listen 127.0.0.1 %d imap\nlisten 127.0.0.1 %d imaps\n"
+                "tls_cert %s\ntls_key %s\nuser %s\nchroot %s\n"
+                "authd_socket %s\n" %
+                (self.imap, self.imaps, self.cert[0], self.cert[1],
+                 buzontest.daemon_user(), empty, self.authd.sock))
+        if self.plaintext:
+            text += "plaintext_networks %s\n" % self.plaintext
+        text += self.extra
+        with open(self.conf, "w") as f:
+            f.write(text)
+
+    def start(self):
+        self.authd.start()
+        self.write_conf()
+        return self.spawn(
+            [buzontest.binary("imapsd"), "-d", "-v", "-f", self.conf],
+            lambda: "event=start" in self.log())
+
+    # --- clients ---
+
+    def imaps_client(self, timeout=20):
+        return imaplib.IMAP4_SSL("127.0.0.1", self.imaps, timeout=timeout,
+                                 ssl_context=client_ctx())
+
+    def imap_client(self, timeout=20):
+        return imaplib.IMAP4("127.0.0.1", self.imap, timeout=timeout)
+
+    def login(self, user="ana", tls=True):
+        c = self.imaps_client() if tls else self.imap_client()
+        c.login(user, USERS[user][0])
+        return c
+
+    def raw(self, tls=True):
+        s = socket.create_connection(("127.0.0.1",
+                                      self.imaps if tls else self.imap),
+                                     timeout=20)
+        if tls:
+            s = client_ctx().wrap_socket(s)
+        return pop3fix.Raw(s)

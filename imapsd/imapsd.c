@@ -17,13 +17,12 @@
 
 #include <tls.h>
 
-#include "authclient.h"
 #include "compat.h"
 #include "daemon.h"
+#include "imapsd.h"
 #include "log.h"
 #include "login.h"
 #include "login_master.h"
-#include "imapsd.h"
 
 #define IMAPSD_BUSY		"* BYE [UNAVAILABLE] too many connections, " \
 				"try again later\r\n"
@@ -32,11 +31,9 @@ struct master {
 	struct imapsd_conf	*conf;
 	struct imapsd_ctx	 ctx;
 	struct login_conf	 lc;
-	struct login_listen	 listen[IMAPSD_LISTEN_MAX];
 	struct login_master_conf mc;
 };
 
-static void	tls_setup(struct master *);
 static void	accepted(void *, int);
 
 int
@@ -46,7 +43,6 @@ main(int argc, char *argv[])
 	struct master		 m;
 	struct daemon_opts	 o;
 	struct login_master	*lm;
-	size_t			 i;
 
 	daemon_options(argc, argv, "imapsd", IMAPSD_CONF, &o);
 	if (imapsd_conf_load(&conf, o.conf) == -1) {
@@ -62,20 +58,16 @@ main(int argc, char *argv[])
 	}
 	memset(&m, 0, sizeof(m));
 	m.conf = &conf;
-	tls_setup(&m);
-	for (i = 0; i < conf.nlisten; i++) {
-		m.listen[i].addr = conf.listen[i].addr;
-		m.listen[i].port = conf.listen[i].port;
-		m.listen[i].kind = conf.listen[i].kind;
-		m.listen[i].plaintext = conf.listen[i].kind == LISTEN_IMAP;
-		m.listen[i].name = conf.listen[i].kind == LISTEN_IMAPS ?
-		    "imaps" : "imap";
-	}
+	m.ctx.conf = &conf;
+	m.ctx.tls_server = login_master_tls(&conf.common);
+	m.lc.service = "imap";
+	m.lc.max_auth = (int)conf.max_errors;
+	m.lc.preauth = imap_preauth;
+	m.lc.session = imap_session;
+	m.lc.arg = &m.ctx;
 	m.mc.lc = &m.lc;
-	m.mc.listen = m.listen;
-	m.mc.nlisten = conf.nlisten;
-	m.mc.max_sessions = conf.max_sessions;
-	m.mc.max_sessions_per_addr = conf.max_sessions_per_addr;
+	m.mc.common = &conf.common;
+	m.mc.plaintext_kind = LISTEN_IMAP;
 	m.mc.busy = IMAPSD_BUSY;
 	m.mc.accepted = accepted;
 	m.mc.arg = &m.ctx;
@@ -86,33 +78,6 @@ main(int argc, char *argv[])
 	tls_free(m.ctx.tls_server);
 	imapsd_conf_free(&conf);
 	return EX_OK;
-}
-
-static void
-tls_setup(struct master *m)
-{
-	struct tls_config	*cfg;
-
-	if ((cfg = tls_config_new()) == NULL)
-		fatalx("tls_config_new");
-	if (tls_config_set_cert_file(cfg, m->conf->tls_cert) == -1 ||
-	    tls_config_set_key_file(cfg, m->conf->tls_key) == -1)
-		fatalx("tls: %s", tls_config_error(cfg));
-	if ((m->ctx.tls_server = tls_server()) == NULL ||
-	    tls_configure(m->ctx.tls_server, cfg) == -1)
-		fatalx("tls: %s", m->ctx.tls_server ?
-		    tls_error(m->ctx.tls_server) : "tls_server");
-	tls_config_free(cfg);
-	m->ctx.conf = m->conf;
-	m->lc.service = "imap";
-	m->lc.authd_socket = m->conf->authd_socket;
-	m->lc.authd_timeout_ms = AUTHCLIENT_TIMEOUT;
-	m->lc.user = m->conf->user;
-	m->lc.chroot = m->conf->chroot;
-	m->lc.max_auth = (int)m->conf->max_errors;
-	m->lc.preauth = imap_preauth;
-	m->lc.session = imap_session;
-	m->lc.arg = &m->ctx;
 }
 
 /* The monitor and its processes learn which listener took the client. */

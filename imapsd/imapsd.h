@@ -20,11 +20,9 @@
 #include "config.h"
 #include "imapcmd.h"
 #include "login.h"
-#include "netmask.h"
+#include "login_conf.h"
 
 #define IMAPSD_CONF		"/etc/buzon/imapsd.conf"
-#define IMAPSD_LISTEN_MAX	16	/* listen lines */
-#define IMAPSD_NETS_MAX		64	/* plaintext_networks entries */
 #define IMAP_ID_PAIRS_MAX	30	/* RFC 2971 */
 #define IMAP_ID_FIELD_MAX	1024	/* RFC 2971: octets of an ID string */
 
@@ -33,23 +31,8 @@ enum imap_listen_kind {
 	LISTEN_IMAPS		/* 993, implicit TLS */
 };
 
-struct imap_listen {
-	char			*addr;
-	char			*port;
-	enum imap_listen_kind	 kind;
-};
-
 struct imapsd_conf {
-	struct imap_listen	 listen[IMAPSD_LISTEN_MAX];
-	size_t			 nlisten;
-	char			*tls_cert;
-	char			*tls_key;
-	struct config_list	 plaintext_networks;
-	char			*user;
-	char			*chroot;
-	char			*authd_socket;
-	long long		 max_sessions;
-	long long		 max_sessions_per_addr;
+	struct login_conf_common common;	/* first: see login_conf.h */
 	long long		 max_line;
 	long long		 max_literal;
 	long long		 max_append;
@@ -57,9 +40,6 @@ struct imapsd_conf {
 	long long		 login_timeout;		/* seconds */
 	long long		 timeout;		/* seconds */
 	long long		 max_errors;
-	/* Resolved at start-up. */
-	struct netmask		 nets[IMAPSD_NETS_MAX];
-	size_t			 nnets;
 };
 
 enum imap_state {

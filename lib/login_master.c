@@ -20,6 +20,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <tls.h>
+
+#include "authclient.h"
 #include "compat.h"
 #include "daemon.h"
 #include "log.h"
@@ -32,9 +35,9 @@
 #define REAP_STEPS	100	/* 5 s for the processes at stop */
 
 struct listener {
-	int			 fd;
-	int			 port;
-	const struct login_listen *l;
+	int				 fd;
+	int				 port;
+	const struct login_listen_line	*l;
 };
 
 /* One connection: its process group and the read end of its slot. */
@@ -60,8 +63,8 @@ static const int	loop_signals[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD };
 static struct login_master	*the_master;	/* for child_init */
 
 static void	signal_handler(int);
-static int	listen_ai(struct login_master *, const struct login_listen *,
-		    struct addrinfo *);
+static int	listen_ai(struct login_master *,
+		    const struct login_listen_line *, struct addrinfo *);
 static void	child_init(void *);
 static void	accept_one(struct login_master *, struct listener *);
 static void	refuse(struct login_master *, struct listener *, int,
@@ -81,7 +84,7 @@ signal_handler(int sig)
 }
 
 static int
-listen_ai(struct login_master *m, const struct login_listen *l,
+listen_ai(struct login_master *m, const struct login_listen_line *l,
     struct addrinfo *ai)
 {
 	struct listener	*s;
@@ -98,18 +101,36 @@ listen_ai(struct login_master *m, const struct login_listen *l,
 	return 0;
 }
 
+struct tls *
+login_master_tls(const struct login_conf_common *cc)
+{
+	struct tls_config	*cfg;
+	struct tls		*tls;
+
+	if ((cfg = tls_config_new()) == NULL)
+		fatalx("tls_config_new");
+	if (tls_config_set_cert_file(cfg, cc->tls_cert) == -1 ||
+	    tls_config_set_key_file(cfg, cc->tls_key) == -1)
+		fatalx("tls: %s", tls_config_error(cfg));
+	if ((tls = tls_server()) == NULL || tls_configure(tls, cfg) == -1)
+		fatalx("tls: %s", tls ? tls_error(tls) : "tls_server");
+	tls_config_free(cfg);
+	return tls;
+}
+
 struct login_master *
 login_master_listen(struct login_master_conf *c)
 {
-	struct login_master	*m;
-	struct addrinfo		 hints, *res, *ai;
-	size_t			 i;
-	int			 e;
+	const struct login_conf_common	*cc = c->common;
+	struct login_master		*m;
+	struct addrinfo			 hints, *res, *ai;
+	size_t				 i;
+	int				 e;
 
 	m = xcalloc(1, sizeof(*m));
 	m->conf = c;
-	for (i = 0; i < c->nlisten; i++) {
-		const struct login_listen *l = &c->listen[i];
+	for (i = 0; i < cc->nlisten; i++) {
+		const struct login_listen_line *l = &cc->listen[i];
 
 		memset(&hints, 0, sizeof(hints));
 		hints.ai_family = AF_UNSPEC;
@@ -124,14 +145,18 @@ login_master_listen(struct login_master_conf *c)
 				fatal("listen %s %s", l->addr, l->port);
 		freeaddrinfo(res);
 		log_info("event=listen addr=%s port=%s kind=%s", l->addr,
-		    l->port, l->name);
+		    l->port, cc->kinds[l->kind]);
 	}
-	m->children = xcalloc(c->max_sessions, sizeof(*m->children));
-	m->pfd = xcalloc(c->max_sessions + m->nls, sizeof(*m->pfd));
+	m->children = xcalloc(cc->max_sessions, sizeof(*m->children));
+	m->pfd = xcalloc(cc->max_sessions + m->nls, sizeof(*m->pfd));
 	if (login_reaper() == -1)
 		log_warn("event=reaper");
-	if (privdrop_prepare(c->lc->user) == -1)
-		fatalx("user %s: no such user", c->lc->user);
+	c->lc->authd_socket = cc->authd_socket;
+	c->lc->authd_timeout_ms = AUTHCLIENT_TIMEOUT;
+	c->lc->user = cc->user;
+	c->lc->chroot = cc->chroot;
+	if (privdrop_prepare(cc->user) == -1)
+		fatalx("user %s: no such user", cc->user);
 	m->child_init = c->lc->child_init;
 	c->lc->child_init = child_init;
 	the_master = m;
@@ -167,7 +192,7 @@ login_master_loop(struct login_master *m)
 	daemon_signals(loop_signals, nitems(loop_signals), signal_handler,
 	    &pollmask);
 	log_info("event=start listeners=%zu uid=%u max_sessions=%lld",
-	    m->nls, (unsigned)geteuid(), m->conf->max_sessions);
+	    m->nls, (unsigned)geteuid(), m->conf->common->max_sessions);
 	while (!got_term) {
 		for (i = 0; i < m->nls; i++) {
 			m->pfd[i].fd = m->ls[i].fd;
@@ -261,7 +286,7 @@ refuse(struct login_master *m, struct listener *l, int fd, const char *addr,
     const char *why)
 {
 	log_info("event=refused addr=%s reason=%s", addr, why);
-	if (l->l->plaintext)
+	if (l->l->kind == m->conf->plaintext_kind)
 		(void)send(fd, m->conf->busy, strlen(m->conf->busy),
 		    MSG_DONTWAIT | MSG_NOSIGNAL);
 	close(fd);
@@ -286,11 +311,12 @@ accept_one(struct login_master *m, struct listener *l)
 	if (login_addr((struct sockaddr *)&ss, len, addr, sizeof(addr),
 	    NULL) == -1)
 		strlcpy(addr, "unknown", sizeof(addr));
-	if (m->nchildren >= (size_t)m->conf->max_sessions) {
+	if (m->nchildren >= (size_t)m->conf->common->max_sessions) {
 		refuse(m, l, fd, addr, "max_sessions");
 		return;
 	}
-	if (count_addr(m, addr) >= (size_t)m->conf->max_sessions_per_addr) {
+	if (count_addr(m, addr) >=
+	    (size_t)m->conf->common->max_sessions_per_addr) {
 		refuse(m, l, fd, addr, "max_sessions_per_addr");
 		return;
 	}

@@ -14,24 +14,19 @@
 #include <stddef.h>
 
 #include "login.h"
+#include "login_conf.h"
 
 #define LOGIN_MASTER_BACKLOG	128	/* listen(2) backlog */
-#define LOGIN_MASTER_SOCKS_MAX	64	/* bound sockets of all listen lines */
+#define LOGIN_MASTER_SOCKS_MAX	(LOGIN_LISTEN_MAX * 4) /* bound sockets */
 
-struct login_listen {
-	const char	*addr;		/* "*" for every address */
-	const char	*port;
-	int		 kind;		/* the daemon's, handed back on accept */
-	int		 plaintext;	/* the busy line may be sent */
-	const char	*name;		/* for log lines: "pop3s", "imap" */
-};
+struct login_conf_common;
+struct tls;
 
 struct login_master_conf {
-	struct login_conf		*lc;	/* its child_init is wrapped */
-	const struct login_listen	*listen;
-	size_t				 nlisten;
-	long long			 max_sessions;
-	long long			 max_sessions_per_addr;
+	/* authd_socket, user and chroot are filled from common. */
+	struct login_conf		*lc;
+	const struct login_conf_common	*common;
+	int				 plaintext_kind; /* starts in clear */
 	const char			*busy;	/* "-ERR ...\r\n" */
 	/* Before each login_spawn(): the kind of the accepting socket. */
 	void				(*accepted)(void *arg, int kind);
@@ -40,6 +35,8 @@ struct login_master_conf {
 
 struct login_master;
 
+/* The TLS server context of tls_cert and tls_key; fatal on failure. */
+struct tls *login_master_tls(const struct login_conf_common *);
 /* Binds every listener (fatal on failure) and prepares the master. */
 struct login_master *login_master_listen(struct login_master_conf *);
 /* Accepts until SIGTERM or SIGINT, then ends every connection. */

@@ -18,11 +18,9 @@
 #include "authproto.h"
 #include "config.h"
 #include "login.h"
-#include "netmask.h"
+#include "login_conf.h"
 
 #define POP3SD_CONF		"/etc/buzon/pop3sd.conf"
-#define POP3SD_LISTEN_MAX	16	/* listen lines */
-#define POP3SD_NETS_MAX		64	/* plaintext_networks entries */
 #define POP3_RESP_MAX		512	/* RFC 2449: octets of a response */
 #define POP3_ARGS_MAX		4	/* words after the verb we look at */
 #define POP3_LOCKFILE		"buzon-pop3.lock"
@@ -32,23 +30,8 @@ enum pop3_listen_kind {
 	LISTEN_POP3S		/* 995, implicit TLS */
 };
 
-struct pop3_listen {
-	char			*addr;
-	char			*port;
-	enum pop3_listen_kind	 kind;
-};
-
 struct pop3sd_conf {
-	struct pop3_listen	 listen[POP3SD_LISTEN_MAX];
-	size_t			 nlisten;
-	char			*tls_cert;
-	char			*tls_key;
-	struct config_list	 plaintext_networks;
-	char			*user;
-	char			*chroot;
-	char			*authd_socket;
-	long long		 max_sessions;
-	long long		 max_sessions_per_addr;
+	struct login_conf_common common;	/* first: see login_conf.h */
 	long long		 max_line;
 	long long		 max_auth_line;
 	long long		 login_timeout;		/* seconds */
@@ -56,9 +39,6 @@ struct pop3sd_conf {
 	long long		 max_errors;
 	long long		 max_messages;
 	char			*greeting;
-	/* Resolved at start-up. */
-	struct netmask		 nets[POP3SD_NETS_MAX];
-	size_t			 nnets;
 };
 
 enum pop3_state {

@@ -92,6 +92,14 @@ IMAPSD_SRCS=	imapsd/imapsd.c imapsd/imapsd_conf.c imapsd/imap_io.c \
 		imapsd/imap_preauth.c imapsd/imap_session.c
 IMAPSD_HDRS=	imapsd/imapsd.h
 
+# imapsd's mailbox store, tested through regress/imapsd/storetool.c
+STORE_SRCS=	imapsd/store_name.c imapsd/store_scan.c imapsd/store_folder.c \
+		imapsd/store_rename.c imapsd/store_subs.c imapsd/store_mbox.c \
+		imapsd/store_flags.c imapsd/store_keywords.c \
+		imapsd/store_cache.c imapsd/store_msg.c imapsd/store_append.c
+STORE_HDRS=	imapsd/store.h imapsd/store_int.h
+STORETOOL=	$(OBJDIR)/storetool
+
 PROGS=		$(OBJDIR)/authd $(OBJDIR)/authtest $(OBJDIR)/maildeliver \
 		$(OBJDIR)/maildirmake $(SMTPD_PROGS) $(QUEUE_PROGS) \
 		$(POP3SD_PROGS) $(IMAPSD_PROGS)
@@ -166,7 +174,7 @@ $(OBJDIR)/imapsd: $(IMAPSD_SRCS) $(IMAPSD_HDRS) $(OBJDIR)/libbuzon.a
 	    $(ALL_LDFLAGS) $(SYS_LIBS)
 
 # Unit tests of lib: one program per module, regress/lib/test_<module>.c.
-unittests: $(OBJDIR)/libbuzon.a regress/lib/unit.h
+unittests: $(OBJDIR)/libbuzon.a regress/lib/unit.h $(STORETOOL)
 	@mkdir -p $(OBJDIR)/regress
 	@for t in $(UNIT_TESTS) $(UNIT_TESTS_POP3) $(UNIT_TESTS_IMAP) \
 	    $(UNIT_TESTS_LDAP); do \
@@ -175,6 +183,12 @@ unittests: $(OBJDIR)/libbuzon.a regress/lib/unit.h
 		    regress/lib/test_$$t.c $(OBJDIR)/libbuzon.a \
 		    $(ALL_LDFLAGS) $(SYS_LIBS) || exit 1; \
 	done
+
+# --- imapsd store rules ---
+$(OBJDIR)/storetool: regress/imapsd/storetool.c $(STORE_SRCS) $(STORE_HDRS) \
+	    $(OBJDIR)/libbuzon.a
+	$(CC) $(ALL_CFLAGS) -Iimapsd -o $@ regress/imapsd/storetool.c \
+	    $(STORE_SRCS) $(OBJDIR)/libbuzon.a $(ALL_LDFLAGS) $(SYS_LIBS)
 
 $(OBJDIR)/diskbench: regress/bench/diskbench.c $(OBJDIR)/libbuzon.a
 	$(CC) $(ALL_CFLAGS) -o $@ regress/bench/diskbench.c \

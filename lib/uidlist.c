@@ -40,6 +40,7 @@ static int	write_file(int, const struct uidlist *);
 static int	migrate(int, struct uidlist *, struct kept *);
 static int	courier_imap(FILE *, struct uidlist *);
 static int	courier_pop3(FILE *, struct uidlist *, struct kept *);
+static void	kept_add(struct kept *, const char *, const char *);
 static void	kept_free(struct kept *);
 
 static void
@@ -790,19 +791,103 @@ attach_uidls(struct uidlist *ul, const struct kept *k)
 			ul->e[i].uidl = xstrdup(u);
 }
 
+/* One "<uid> [<key><value> ...] :<file name>" line of version 3. */
+static int
+dovecot_line(char *line, struct uidlist *ul, struct kept *k)
+{
+	char		*name, *w, *save = NULL, base[1024];
+	uint32_t	 uid;
+	long long	 vsize = 0;
+	const char	*uidl = NULL;
+
+	if ((name = strstr(line, " :")) == NULL)
+		return -1;
+	*name = '\0';
+	name += 2;
+	if ((w = strtok_r(line, " ", &save)) == NULL ||
+	    parse_u32(w, &uid) == -1 || uid == 0 ||
+	    uidlist_basename(name, base, sizeof(base)) == -1 ||
+	    base[0] == '\0')
+		return -1;
+	while ((w = strtok_r(NULL, " ", &save)) != NULL) {
+		if (w[0] == 'W' && parse_number(w + 1, 1, INT64_MAX,
+		    &vsize) == -1)
+			vsize = 0;
+		/* An empty P: the UIDL is the base name. */
+		if (w[0] == 'P' && strlen(w + 1) <= UIDLIST_UIDL_MAX)
+			uidl = w + 1;
+	}
+	if (uidl != NULL && uidl[0] == '\0')
+		uidl = base;
+	entry_add(ul, uid, base, NULL, (uint64_t)vsize);
+	if (uidl != NULL)
+		kept_add(k, base, uidl);
+	return 0;
+}
+
+/*
+ * Dovecot's "dovecot-uidlist": version 1 is courierimapuiddb's format;
+ * version 3 is "3 V<uidvalidity> N<nextuid> [G<guid>] ...", then
+ * "<uid> [W<vsize>] [P<uidl>] [...] :<file name>" lines.
+ */
+static int
+dovecot_uidlist(FILE *fp, struct uidlist *ul, struct kept *k)
+{
+	char	*line, *w, *save = NULL;
+	int	 r, bad = 0;
+
+	if ((r = fgetc(fp)) == '1') {
+		ungetc(r, fp);
+		return courier_imap(fp, ul);
+	}
+	line = xmalloc(UIDLIST_LINE_MAX);
+	if (r != '3' || read_line(fp, line, UIDLIST_LINE_MAX) != 1 ||
+	    line[0] != ' ') {
+		free(line);
+		return -1;
+	}
+	for (w = strtok_r(line, " ", &save); w != NULL;
+	    w = strtok_r(NULL, " ", &save)) {
+		if (w[0] == 'V' && parse_u32(w + 1, &ul->uidvalidity) == -1)
+			ul->uidvalidity = 0;
+		if (w[0] == 'N' && parse_u32(w + 1, &ul->uidnext) == -1)
+			ul->uidnext = 0;
+	}
+	while ((r = read_line(fp, line, UIDLIST_LINE_MAX)) != 0)
+		if (r == -1 || dovecot_line(line, ul, k) == -1)
+			bad++;
+	if (bad)
+		log_warnx("event=uidlist file=%s skipped=%d",
+		    UIDLIST_DOVECOT, bad);
+	free(line);
+	kept_sort(k);
+	return ul->uidvalidity != 0 && ul->uidnext != 0 ? 0 : -1;
+}
+
 static int
 migrate(int dirfd, struct uidlist *ul, struct kept *k)
 {
-	FILE	*imap, *pop3;
+	FILE		*imap, *pop3;
+	const char	*what = UIDLIST_COURIER_IMAP;
+	int		 r, dovecot = 0;
 
 	memset(ul, 0, sizeof(*ul));
-	imap = open_courier(dirfd, UIDLIST_COURIER_IMAP);
+	if ((imap = open_courier(dirfd, UIDLIST_COURIER_IMAP)) == NULL &&
+	    (imap = open_courier(dirfd, UIDLIST_DOVECOT)) != NULL) {
+		what = UIDLIST_DOVECOT;
+		dovecot = 1;
+	}
 	pop3 = open_courier(dirfd, UIDLIST_COURIER_POP3);
 	if (imap != NULL) {
-		if (courier_imap(imap, ul) == -1) {
+		if (dovecot)
+			r = dovecot_uidlist(imap, ul, k);
+		else
+			r = courier_imap(imap, ul);
+		if (r == -1) {
 			log_warnx("event=uidlist file=%s error=\"unknown "
-			    "header\"", UIDLIST_COURIER_IMAP);
+			    "header\"", what);
 			uidlist_free(ul);
+			kept_free(k);
 		}
 		fclose(imap);
 	}

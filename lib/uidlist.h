@@ -29,12 +29,16 @@
  * "courierpop3dsizelist" (a line "/<version> <nextuid> <uidvalidity>"
  * with version 2 or 3, then "<file name> <size> <uid>:<uidvalidity>"
  * lines, version 3 adding ":<utf8 flag>"; older files have no "/" line).
- * UIDs come from courierimapuiddb, or from courierpop3dsizelist when it
- * is the only one.  Every message courier-pop3d listed keeps the UIDL
- * courier gave it: "UID<uid>-<uidvalidity>", "UID<uid>" when its
- * uidvalidity was 0, or, when its uid was 0 or the file is of the old
- * format, the base name with octets outside 0x21-0x7e, '\'', '"' and
- * '+' written as +XX.
+ * Without courierimapuiddb, Dovecot's "dovecot-uidlist" takes its place:
+ * version 1 has courierimapuiddb's format, version 3 a line "3
+ * V<uidvalidity> N<nextuid> ...", then "<uid> [W<vsize>] [P<uidl>] ...
+ * :<file name>" lines (other fields skipped).
+ * UIDs come from courierimapuiddb (or dovecot-uidlist), or from
+ * courierpop3dsizelist when it is the only one.  Every message
+ * courier-pop3d listed keeps the UIDL courier gave it:
+ * "UID<uid>-<uidvalidity>", "UID<uid>" when its uidvalidity was 0, or,
+ * when its uid was 0 or the file is of the old format, the base name
+ * with octets outside 0x21-0x7e, '\'', '"' and '+' written as +XX.
  *
  * Calls return 0, or -1 with errno set (EINVAL: a malformed uid list,
  * ETIMEDOUT: the lock stayed taken for UIDLIST_LOCK_WAIT_MS).
@@ -50,6 +54,7 @@
 #define UIDLIST_TMPFILE		"buzon-uidlist.tmp"
 #define UIDLIST_COURIER_IMAP	"courierimapuiddb"
 #define UIDLIST_COURIER_POP3	"courierpop3dsizelist"
+#define UIDLIST_DOVECOT		"dovecot-uidlist"
 #define UIDLIST_VERSION		1
 #define UIDLIST_LINE_MAX	4096	/* octets of one line of any of them */
 #define UIDLIST_UIDL_MAX	512	/* octets of a kept UIDL */

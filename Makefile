@@ -89,8 +89,8 @@ POP3SD_HDRS=	pop3sd/pop3sd.h
 # imapsd
 IMAPSD_PROGS=	$(OBJDIR)/imapsd
 IMAPSD_SRCS=	imapsd/imapsd.c imapsd/imapsd_conf.c imapsd/imap_io.c \
-		imapsd/imap_preauth.c imapsd/imap_session.c
-IMAPSD_HDRS=	imapsd/imapsd.h
+		imapsd/imap_preauth.c imapsd/imap_session.c $(STORE_SRCS)
+IMAPSD_HDRS=	imapsd/imapsd.h $(STORE_HDRS)
 
 # imapsd's mailbox store, tested through regress/imapsd/storetool.c
 STORE_SRCS=	imapsd/store_name.c imapsd/store_scan.c imapsd/store_folder.c \
@@ -170,8 +170,8 @@ $(OBJDIR)/pop3sd: $(POP3SD_SRCS) $(POP3SD_HDRS) $(OBJDIR)/libbuzon.a
 	    $(ALL_LDFLAGS) $(SYS_LIBS)
 
 $(OBJDIR)/imapsd: $(IMAPSD_SRCS) $(IMAPSD_HDRS) $(OBJDIR)/libbuzon.a
-	$(CC) $(ALL_CFLAGS) -o $@ $(IMAPSD_SRCS) $(OBJDIR)/libbuzon.a \
-	    $(ALL_LDFLAGS) $(SYS_LIBS)
+	$(CC) $(ALL_CFLAGS) -Iimapsd -o $@ $(IMAPSD_SRCS) \
+	    $(OBJDIR)/libbuzon.a $(ALL_LDFLAGS) $(SYS_LIBS)
 
 # Unit tests of lib: one program per module, regress/lib/test_<module>.c.
 unittests: $(OBJDIR)/libbuzon.a regress/lib/unit.h $(STORETOOL)

@@ -22,7 +22,7 @@ static void	imap_tagged(struct imap *, struct imapcmd *, const char *,
 		    const char *, va_list) __attribute__((__format__(printf,
 		    4, 0)));
 static void	imap_dispatch(struct imap *, struct imapcmd *,
-		    const struct imap_command *, size_t);
+		    const struct imap_command *const *);
 
 void
 imap_log(struct imap *p, const char *fmt, ...)
@@ -232,28 +232,30 @@ imap_id(struct imap *p, struct imapcmd *c)
 
 static void
 imap_dispatch(struct imap *p, struct imapcmd *c,
-    const struct imap_command *cmds, size_t ncmds)
+    const struct imap_command *const *tables)
 {
-	size_t	i;
+	const struct imap_command	*t;
 
-	for (i = 0; i < ncmds; i++) {
-		if (strcmp(cmds[i].name, c->name) != 0)
-			continue;
-		if (!(cmds[i].states & p->state) || cmds[i].fn == NULL) {
-			imap_bad(p, c, "%s is not valid %s", c->name,
-			    p->state == IMAP_NOTAUTH ? "before login" :
-			    "in this state");
+	for (; *tables != NULL; tables++) {
+		for (t = *tables; t->name != NULL; t++) {
+			if (strcmp(t->name, c->name) != 0)
+				continue;
+			if (!(t->states & p->state) || t->fn == NULL) {
+				imap_bad(p, c, "%s is not valid %s", c->name,
+				    p->state == IMAP_NOTAUTH ?
+				    "before login" : "in this state");
+				return;
+			}
+			t->fn(p, c);
 			return;
 		}
-		cmds[i].fn(p, c);
-		return;
 	}
 	imap_bad(p, c, "unknown command");
 }
 
 /* Reads, answers and flushes command after command until LOGOUT. */
 void
-imap_loop(struct imap *p, const struct imap_command *cmds, size_t ncmds)
+imap_loop(struct imap *p, const struct imap_command *const *tables)
 {
 	struct imapcmd		*c;
 	enum imapcmd_result	 r;
@@ -262,7 +264,7 @@ imap_loop(struct imap *p, const struct imap_command *cmds, size_t ncmds)
 		r = imapcmd_read(p->reader, &c);
 		switch (r) {
 		case IMAPCMD_OK:
-			imap_dispatch(p, c, cmds, ncmds);
+			imap_dispatch(p, c, tables);
 			break;
 		case IMAPCMD_BAD:
 			imap_bad(p, c, "%s", c->reason);

@@ -51,8 +51,11 @@ static const struct imap_command preauth_commands[] = {
 	{ "UNSUBSCRIBE", IMAP_AUTH, NULL }, { "LIST", IMAP_AUTH, NULL },
 	{ "LSUB", IMAP_AUTH, NULL }, { "STATUS", IMAP_AUTH, NULL },
 	{ "APPEND", IMAP_AUTH, NULL }, { "ENABLE", IMAP_AUTH, NULL },
-	{ "NAMESPACE", IMAP_AUTH, NULL }, { "IDLE", IMAP_AUTH, NULL }
+	{ "NAMESPACE", IMAP_AUTH, NULL }, { "IDLE", IMAP_AUTH, NULL },
+	{ NULL, 0, NULL }
 };
+
+static imap_tables preauth_tables = { preauth_commands, NULL };
 
 /* RFC 3501 6.2: with LOGINDISABLED, no password crosses in clear. */
 static int
@@ -268,7 +271,7 @@ imap_preauth(int client, int chan, const struct login_info *info,
 	imap_start(&p, x->conf->login_timeout);
 	greet(&p, x);
 	if (p.state != IMAP_LOGOUT)
-		imap_loop(&p, preauth_commands, nitems(preauth_commands));
+		imap_loop(&p, preauth_tables);
 	imap_log(&p, "event=disconnect state=not-authenticated result=%s",
 	    p.end ? p.end : "closed");
 	if (p.tls != NULL)

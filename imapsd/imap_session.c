@@ -7,6 +7,7 @@
 
 #include <sys/types.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,8 @@
 #include "iobuf.h"
 #include "log.h"
 #include "login.h"
+#include "maildir.h"
+#include "store.h"
 
 /* What the pre-auth process passed on: "<tls> <method> <tag>". */
 struct login_ctx {
@@ -26,6 +29,7 @@ struct login_ctx {
 };
 
 static int	ctx_parse(struct login_ctx *, const char *, size_t);
+static int	store_start(struct imap *, struct store *);
 
 static const struct imap_command session_commands[] = {
 	{ "CAPABILITY", IMAP_AUTH | IMAP_SELECTED, imap_capability_cmd },
@@ -35,8 +39,11 @@ static const struct imap_command session_commands[] = {
 	/* Valid only before login (RFC 3501 6.2). */
 	{ "STARTTLS", IMAP_NOTAUTH, NULL },
 	{ "LOGIN", IMAP_NOTAUTH, NULL },
-	{ "AUTHENTICATE", IMAP_NOTAUTH, NULL }
+	{ "AUTHENTICATE", IMAP_NOTAUTH, NULL },
+	{ NULL, 0, NULL }
 };
+
+static imap_tables session_tables = { session_commands, NULL };
 
 /*
  * The pre-auth process is the one that faced the network: its context
@@ -72,6 +79,40 @@ ctx_parse(struct login_ctx *lc, const char *ctx, size_t len)
 	return 0;
 }
 
+/*
+ * The user's Maildir: safe (writable by nobody else) and open, or the
+ * login is answered NO; a missing Maildir whose parent exists is made.
+ */
+static int
+store_start(struct imap *p, struct store *st)
+{
+	struct maildir	md;
+	char		why[256];
+
+	md.fd = -1;
+	if (maildir_open(&md, p->auth->maildir) == -1 &&
+	    (errno != ENOENT || maildir_create(p->auth->maildir) == -1 ||
+	    maildir_open(&md, p->auth->maildir) == -1)) {
+		imap_log(p, "event=store error=\"%s\" path=%s",
+		    strerror(errno), p->auth->maildir);
+		return -1;
+	}
+	if (maildir_secure(&md, geteuid(), why, sizeof(why)) == -1) {
+		imap_log(p, "event=store error=insecure reason=\"%s\" path=%s",
+		    why, p->auth->maildir);
+		maildir_close(&md);
+		return -1;
+	}
+	maildir_close(&md);
+	if (store_open(st, p->auth->maildir) == -1) {
+		imap_log(p, "event=store error=\"%s\" path=%s",
+		    strerror(errno), p->auth->maildir);
+		return -1;
+	}
+	p->store = st;
+	return 0;
+}
+
 /* lib/login's session entry, as the mail user. */
 void
 imap_session(int fd, const struct auth_user *u, const struct login_info *info,
@@ -80,6 +121,8 @@ imap_session(int fd, const struct auth_user *u, const struct login_info *info,
 	struct imapsd_ctx	*x = arg;
 	struct imap		 p;
 	struct login_ctx	 lc;
+	struct store		 st;
+	const char		*cmd;
 
 	memset(&p, 0, sizeof(p));
 	p.conf = x->conf;
@@ -94,13 +137,24 @@ imap_session(int fd, const struct auth_user *u, const struct login_info *info,
 	imap_start(&p, x->conf->timeout);
 	if (pledge("stdio rpath wpath cpath fattr flock", NULL) == -1)
 		fatal("imap session=%s event=pledge", info->id);
+	cmd = strcmp(lc.method, "login") == 0 ? "LOGIN" : "AUTHENTICATE";
+	if (store_start(&p, &st) == -1) {
+		iobuf_printf(p.io, "%s NO [UNAVAILABLE] %s: the mailbox "
+		    "cannot be opened\r\n", lc.tag, cmd);
+		imap_flush(&p);
+		iobuf_free(p.io);
+		imapcmd_reader_free(p.reader);
+		_exit(0);
+	}
 	iobuf_printf(p.io, "%s OK [CAPABILITY %s] %s completed\r\n", lc.tag,
-	    imap_capability(&p), strcmp(lc.method, "login") == 0 ? "LOGIN" :
-	    "AUTHENTICATE");
+	    imap_capability(&p), cmd);
 	imap_log(&p, "event=login user=%s addr=%s tls=%s method=%s", u->name,
 	    info->addr, lc.tls ? "yes" : "no", lc.method);
 	if (imap_flush(&p) == 0)
-		imap_loop(&p, session_commands, nitems(session_commands));
+		imap_loop(&p, session_tables);
+	if (p.mbox != NULL)
+		store_mbox_close(p.mbox);
+	store_close(p.store);
 	imap_log(&p, "event=logout user=%s result=%s", u->name,
 	    p.end ? p.end : "closed");
 	imapcmd_reader_free(p.reader);

@@ -50,6 +50,8 @@ enum imap_state {
 };
 
 struct iobuf;
+struct mbox;
+struct store;
 struct tls;
 
 /* One connection, as either process sees it. */
@@ -69,6 +71,9 @@ struct imap {
 	const char		*end;		/* why the session ended */
 	/* session */
 	const struct auth_user	*auth;
+	struct store		*store;		/* the user's Maildir++ tree */
+	struct mbox		*mbox;		/* selected, or NULL */
+	int			 readonly;	/* EXAMINE */
 };
 
 /* A command handler: answers the command itself; 0, or -1 for BAD. */
@@ -80,6 +85,9 @@ struct imap_command {
 	imap_handler	 fn;
 };
 
+/* A process's commands: tables ended by { NULL, 0, NULL }. */
+typedef const struct imap_command *const imap_tables[];
+
 /* imapsd_conf.c */
 int		 imapsd_conf_load(struct imapsd_conf *, const char *path);
 void		 imapsd_conf_print(struct imapsd_conf *, FILE *);
@@ -87,7 +95,7 @@ void		 imapsd_conf_free(struct imapsd_conf *);
 
 /* imap_io.c */
 void		 imap_start(struct imap *, long long timeout);
-void		 imap_loop(struct imap *, const struct imap_command *, size_t);
+void		 imap_loop(struct imap *, const struct imap_command *const *);
 int		 imap_flush(struct imap *);
 void		 imap_untagged(struct imap *, const char *, ...)
 		    __attribute__((__format__(printf, 2, 3)));

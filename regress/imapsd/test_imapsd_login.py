@@ -238,3 +238,19 @@ def test_imaplib_login_on_starttls(site):
     c = site.imaps_client()
     with pytest.raises(imaplib.IMAP4.error, match="AUTHENTICATIONFAILED"):
         c.login("ana", "nope")
+
+
+def test_unsafe_maildir_refuses_the_login(site):
+    """A Maildir others may write is not opened: the login is answered
+    NO and nothing is touched."""
+    md = site.maildir("ana")
+    os.chmod(md, 0o777)
+    try:
+        r = site.raw()
+        r.line()
+        assert r.cmd("a LOGIN ana ana-pw") == (
+            b"a NO [UNAVAILABLE] LOGIN: the mailbox cannot be opened")
+        site.wait_log("event=store error=insecure")
+    finally:
+        os.chmod(md, 0o700)
+    assert site.login("ana").logout()[0] == "BYE"

@@ -211,35 +211,18 @@ imap_authenticate(struct imap *p, struct imapcmd *c)
 static __dead void
 start_relay(struct imap *p, int fd)
 {
-	int	rv;
-
 	imapcmd_reader_free(p->reader);
 	p->reader = NULL;
-	rv = login_relay_io(p->io, p->fd, p->tls, fd,
+	login_relay_exit(p->io, p->fd, p->tls, fd,
 	    (int)(p->conf->timeout * 1000 + IMAP_RELAY_SLACK_MS));
-	p->io = NULL;
-	close(fd);
-	if (p->tls != NULL && rv == 0)
-		tls_close(p->tls);
-	_exit(0);
 }
 
 static void
 greet(struct imap *p, struct imapsd_ctx *x)
 {
-	char	vis[LOG_VIS_MAX];
-
-	if (x->kind == LISTEN_IMAPS) {
-		if (tls_accept_socket(x->tls_server, &p->tls, p->fd) == -1)
-			fatalx("imap session=%s event=tls-failed error=\"%s\"",
-			    p->info->id, tls_error(x->tls_server));
-		iobuf_set_tls(p->io, p->tls);
-		p->is_tls = 1;
-	}
-	imap_log(p, "event=connect addr=%s port=%d local_port=%d tls=%s "
-	    "plaintext_ok=%s", log_vis(vis, sizeof(vis), p->info->addr,
-	    strlen(p->info->addr)), p->info->port, p->info->local_port,
-	    p->is_tls ? "yes" : "no", p->plaintext_ok ? "yes" : "no");
+	login_greet_start("imap", p->info, x->kind == LISTEN_IMAPS ?
+	    x->tls_server : NULL, &p->tls, p->fd, p->io, p->plaintext_ok);
+	p->is_tls = p->tls != NULL;
 	imap_untagged(p, "OK [CAPABILITY %s] buzon imapsd ready",
 	    imap_capability(p));
 	if (imap_flush(p) == -1 && p->is_tls)

@@ -27,22 +27,14 @@
 #define IMAPSD_BUSY		"* BYE [UNAVAILABLE] too many connections, " \
 				"try again later\r\n"
 
-struct master {
-	struct imapsd_conf	*conf;
-	struct imapsd_ctx	 ctx;
-	struct login_conf	 lc;
-	struct login_master_conf mc;
-};
-
-static void	accepted(void *, int);
-
 int
 main(int argc, char *argv[])
 {
 	struct imapsd_conf	 conf;
-	struct master		 m;
+	struct imapsd_ctx	 ctx;
+	struct login_conf	 lc;
+	struct login_master_conf mc;
 	struct daemon_opts	 o;
-	struct login_master	*lm;
 
 	daemon_options(argc, argv, "imapsd", IMAPSD_CONF, &o);
 	if (imapsd_conf_load(&conf, o.conf) == -1) {
@@ -56,35 +48,21 @@ main(int argc, char *argv[])
 		imapsd_conf_free(&conf);
 		return EX_OK;
 	}
-	memset(&m, 0, sizeof(m));
-	m.conf = &conf;
-	m.ctx.conf = &conf;
-	m.ctx.tls_server = login_master_tls(&conf.common);
-	m.lc.service = "imap";
-	m.lc.max_auth = (int)conf.max_errors;
-	m.lc.preauth = imap_preauth;
-	m.lc.session = imap_session;
-	m.lc.arg = &m.ctx;
-	m.mc.lc = &m.lc;
-	m.mc.common = &conf.common;
-	m.mc.plaintext_kind = LISTEN_IMAP;
-	m.mc.busy = IMAPSD_BUSY;
-	m.mc.accepted = accepted;
-	m.mc.arg = &m.ctx;
-	lm = login_master_listen(&m.mc);
-	if (!o.debug && daemon(0, 0) == -1)
-		fatal("daemon");
-	login_master_loop(lm);
-	tls_free(m.ctx.tls_server);
+	memset(&ctx, 0, sizeof(ctx));
+	memset(&lc, 0, sizeof(lc));
+	memset(&mc, 0, sizeof(mc));
+	ctx.conf = &conf;
+	lc.service = "imap";
+	lc.max_auth = (int)conf.max_errors;
+	lc.preauth = imap_preauth;
+	lc.session = imap_session;
+	lc.arg = &ctx;
+	mc.lc = &lc;
+	mc.common = &conf.common;
+	mc.plaintext_kind = LISTEN_IMAP;
+	mc.busy = IMAPSD_BUSY;
+	mc.kind = &ctx.kind;
+	login_master_run(&mc, &ctx.tls_server, o.debug);
 	imapsd_conf_free(&conf);
 	return EX_OK;
-}
-
-/* The monitor and its processes learn which listener took the client. */
-static void
-accepted(void *arg, int kind)
-{
-	struct imapsd_ctx	*ctx = arg;
-
-	ctx->kind = kind;
 }

@@ -127,7 +127,7 @@ __dead void	 imap_session(int fd, const struct auth_user *,
 struct imapsd_ctx {
 	struct imapsd_conf	*conf;
 	struct tls		*tls_server;
-	enum imap_listen_kind	 kind;		/* of the accepting socket */
+	int			 kind;		/* imap_listen_kind of its listener */
 };
 
 #endif /* IMAPSD_H */

@@ -34,6 +34,7 @@
 #include <stddef.h>
 
 #include "authproto.h"
+#include "compat.h"
 
 #define LOGIN_VERSION		1
 #define LOGIN_CTX_MAX		1024	/* octets of the context blob */
@@ -118,6 +119,19 @@ struct iobuf;
  */
 int	login_relay_io(struct iobuf *io, int client, struct tls *tls,
 	    int session, int idle_ms);
+
+/* login_relay_io(), then the session's socket and TLS closed; _exit(0). */
+__dead void login_relay_exit(struct iobuf *io, int client, struct tls *tls,
+	    int session, int idle_ms);
+
+/*
+ * In the pre-auth process before the greeting: the handshake when the
+ * listener has implicit TLS (its failure is fatal to the process; *tls
+ * and io are set up), then the connect log line of service.
+ */
+void	login_greet_start(const char *service, const struct login_info *,
+	    struct tls *implicit, struct tls **tls, int fd, struct iobuf *io,
+	    int plaintext_ok);
 
 /* The address of a peer as text ("192.0.2.1", "2001:db8::1"). */
 int	login_addr(const struct sockaddr *, socklen_t, char *, size_t,

@@ -63,6 +63,9 @@ static const int	loop_signals[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD };
 static struct login_master	*the_master;	/* for child_init */
 
 static void	signal_handler(int);
+static struct tls *master_tls(const struct login_conf_common *);
+static struct login_master *master_listen(struct login_master_conf *);
+static void	master_loop(struct login_master *);
 static int	listen_ai(struct login_master *,
 		    const struct login_listen_line *, struct addrinfo *);
 static void	child_init(void *);
@@ -101,8 +104,8 @@ listen_ai(struct login_master *m, const struct login_listen_line *l,
 	return 0;
 }
 
-struct tls *
-login_master_tls(const struct login_conf_common *cc)
+static struct tls *
+master_tls(const struct login_conf_common *cc)
 {
 	struct tls_config	*cfg;
 	struct tls		*tls;
@@ -118,8 +121,8 @@ login_master_tls(const struct login_conf_common *cc)
 	return tls;
 }
 
-struct login_master *
-login_master_listen(struct login_master_conf *c)
+static struct login_master *
+master_listen(struct login_master_conf *c)
 {
 	const struct login_conf_common	*cc = c->common;
 	struct login_master		*m;
@@ -163,6 +166,20 @@ login_master_listen(struct login_master_conf *c)
 	return m;
 }
 
+void
+login_master_run(struct login_master_conf *c, struct tls **tls, int debug)
+{
+	struct login_master	*m;
+
+	*tls = master_tls(c->common);
+	m = master_listen(c);
+	if (!debug && daemon(0, 0) == -1)
+		fatal("daemon");
+	master_loop(m);
+	tls_free(*tls);
+	*tls = NULL;
+}
+
 /* In the monitor: no listener, default signals, no slot of others. */
 static void
 child_init(void *arg)
@@ -183,8 +200,8 @@ child_init(void *arg)
 		m->child_init(arg);
 }
 
-void
-login_master_loop(struct login_master *m)
+static void
+master_loop(struct login_master *m)
 {
 	sigset_t	pollmask;
 	size_t		i, n;
@@ -320,8 +337,7 @@ accept_one(struct login_master *m, struct listener *l)
 		refuse(m, l, fd, addr, "max_sessions_per_addr");
 		return;
 	}
-	if (m->conf->accepted != NULL)
-		m->conf->accepted(m->conf->arg, l->l->kind);
+	*m->conf->kind = l->l->kind;
 	if ((pid = login_spawn(m->conf->lc, fd, (struct sockaddr *)&ss, len,
 	    l->port, &slot)) == -1) {
 		log_warn("event=fork");

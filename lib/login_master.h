@@ -28,18 +28,17 @@ struct login_master_conf {
 	const struct login_conf_common	*common;
 	int				 plaintext_kind; /* starts in clear */
 	const char			*busy;	/* "-ERR ...\r\n" */
-	/* Before each login_spawn(): the kind of the accepting socket. */
-	void				(*accepted)(void *arg, int kind);
-	void				*arg;
+	/* Set to the accepting listener's kind before each login_spawn(). */
+	int				*kind;
 };
 
-struct login_master;
-
-/* The TLS server context of tls_cert and tls_key; fatal on failure. */
-struct tls *login_master_tls(const struct login_conf_common *);
-/* Binds every listener (fatal on failure) and prepares the master. */
-struct login_master *login_master_listen(struct login_master_conf *);
-/* Accepts until SIGTERM or SIGINT, then ends every connection. */
-void	login_master_loop(struct login_master *);
+/*
+ * The rest of a daemon's main once its configuration is loaded: the TLS
+ * context of tls_cert and tls_key into *tls, the listeners, the detach
+ * (unless debug), the loop until SIGTERM, then the context freed.
+ * Start-up failures are fatal.
+ */
+void	login_master_run(struct login_master_conf *, struct tls **tls,
+	    int debug);
 
 #endif /* LOGIN_MASTER_H */

@@ -217,35 +217,18 @@ pop3_stls(struct pop3 *p, char *args)
 static __dead void
 start_relay(struct pop3 *p, int fd)
 {
-	int	rv;
-
 	free(p->user);
 	p->user = NULL;
-	rv = login_relay_io(p->io, p->fd, p->tls, fd,
+	login_relay_exit(p->io, p->fd, p->tls, fd,
 	    (int)(p->conf->timeout * 1000 + POP3_RELAY_SLACK_MS));
-	p->io = NULL;
-	close(fd);
-	if (p->tls != NULL && rv == 0)
-		tls_close(p->tls);
-	_exit(0);
 }
 
 static void
 greet(struct pop3 *p, struct pop3sd_ctx *x)
 {
-	char	vis[LOG_VIS_MAX];
-
-	if (x->kind == LISTEN_POP3S) {
-		if (tls_accept_socket(x->tls_server, &p->tls, p->fd) == -1)
-			fatalx("pop3 session=%s event=tls-failed error=\"%s\"",
-			    p->info->id, tls_error(x->tls_server));
-		iobuf_set_tls(p->io, p->tls);
-		p->is_tls = 1;
-	}
-	pop3_log(p, "event=connect addr=%s port=%d local_port=%d tls=%s "
-	    "plaintext_ok=%s", log_vis(vis, sizeof(vis), p->info->addr,
-	    strlen(p->info->addr)), p->info->port, p->info->local_port,
-	    p->is_tls ? "yes" : "no", p->plaintext_ok ? "yes" : "no");
+	login_greet_start("pop3", p->info, x->kind == LISTEN_POP3S ?
+	    x->tls_server : NULL, &p->tls, p->fd, p->io, p->plaintext_ok);
+	p->is_tls = p->tls != NULL;
 	pop3_reply(p, "%s", x->conf->greeting);
 	if (pop3_flush(p) == -1 && p->is_tls)
 		pop3_log(p, "event=tls-failed error=\"%s\"",

@@ -27,22 +27,14 @@
 #define POP3SD_BUSY		"-ERR [SYS/TEMP] too many connections, " \
 				"try again later\r\n"
 
-struct master {
-	struct pop3sd_conf	*conf;
-	struct pop3sd_ctx	 ctx;
-	struct login_conf	 lc;
-	struct login_master_conf mc;
-};
-
-static void	accepted(void *, int);
-
 int
 main(int argc, char *argv[])
 {
 	struct pop3sd_conf	 conf;
-	struct master		 m;
+	struct pop3sd_ctx	 ctx;
+	struct login_conf	 lc;
+	struct login_master_conf mc;
 	struct daemon_opts	 o;
-	struct login_master	*lm;
 
 	daemon_options(argc, argv, "pop3sd", POP3SD_CONF, &o);
 	if (pop3sd_conf_load(&conf, o.conf) == -1) {
@@ -56,35 +48,21 @@ main(int argc, char *argv[])
 		pop3sd_conf_free(&conf);
 		return EX_OK;
 	}
-	memset(&m, 0, sizeof(m));
-	m.conf = &conf;
-	m.ctx.conf = &conf;
-	m.ctx.tls_server = login_master_tls(&conf.common);
-	m.lc.service = "pop3";
-	m.lc.max_auth = (int)conf.max_errors;
-	m.lc.preauth = pop3_preauth;
-	m.lc.session = pop3_session;
-	m.lc.arg = &m.ctx;
-	m.mc.lc = &m.lc;
-	m.mc.common = &conf.common;
-	m.mc.plaintext_kind = LISTEN_POP3;
-	m.mc.busy = POP3SD_BUSY;
-	m.mc.accepted = accepted;
-	m.mc.arg = &m.ctx;
-	lm = login_master_listen(&m.mc);
-	if (!o.debug && daemon(0, 0) == -1)
-		fatal("daemon");
-	login_master_loop(lm);
-	tls_free(m.ctx.tls_server);
+	memset(&ctx, 0, sizeof(ctx));
+	memset(&lc, 0, sizeof(lc));
+	memset(&mc, 0, sizeof(mc));
+	ctx.conf = &conf;
+	lc.service = "pop3";
+	lc.max_auth = (int)conf.max_errors;
+	lc.preauth = pop3_preauth;
+	lc.session = pop3_session;
+	lc.arg = &ctx;
+	mc.lc = &lc;
+	mc.common = &conf.common;
+	mc.plaintext_kind = LISTEN_POP3;
+	mc.busy = POP3SD_BUSY;
+	mc.kind = &ctx.kind;
+	login_master_run(&mc, &ctx.tls_server, o.debug);
 	pop3sd_conf_free(&conf);
 	return EX_OK;
-}
-
-/* The monitor and its processes learn which listener took the client. */
-static void
-accepted(void *arg, int kind)
-{
-	struct pop3sd_ctx	*ctx = arg;
-
-	ctx->kind = kind;
 }

@@ -138,7 +138,7 @@ __dead void	 pop3_session(int fd, const struct auth_user *,
 struct pop3sd_ctx {
 	struct pop3sd_conf	*conf;
 	struct tls		*tls_server;
-	enum pop3_listen_kind	 kind;		/* of the accepting socket */
+	int			 kind;		/* pop3_listen_kind of its listener */
 };
 
 #endif /* POP3SD_H */

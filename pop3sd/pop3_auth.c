@@ -252,8 +252,8 @@ pop3_preauth(int client, int chan, const struct login_info *info,
 	p.chan = chan;
 	p.state = POP3_AUTHORIZATION;
 	p.tls_server = x->kind == LISTEN_POP3 ? x->tls_server : NULL;
-	p.plaintext_ok = netmask_match(x->conf->common.nets, x->conf->common.nnets,
-	    info->addr);
+	p.plaintext_ok = netmask_match(x->conf->common.nets,
+	    x->conf->common.nnets, info->addr);
 	p.io = iobuf_new(client, x->conf->max_line,
 	    (int)x->conf->login_timeout * 1000);
 	greet(&p, x);

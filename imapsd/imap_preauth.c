@@ -52,6 +52,11 @@ static const struct imap_command preauth_commands[] = {
 	{ "LSUB", IMAP_AUTH, NULL }, { "STATUS", IMAP_AUTH, NULL },
 	{ "APPEND", IMAP_AUTH, NULL }, { "ENABLE", IMAP_AUTH, NULL },
 	{ "NAMESPACE", IMAP_AUTH, NULL }, { "IDLE", IMAP_AUTH, NULL },
+	{ "CHECK", IMAP_AUTH, NULL }, { "CLOSE", IMAP_AUTH, NULL },
+	{ "UNSELECT", IMAP_AUTH, NULL }, { "EXPUNGE", IMAP_AUTH, NULL },
+	{ "SEARCH", IMAP_AUTH, NULL }, { "FETCH", IMAP_AUTH, NULL },
+	{ "STORE", IMAP_AUTH, NULL }, { "COPY", IMAP_AUTH, NULL },
+	{ "MOVE", IMAP_AUTH, NULL }, { "UID", IMAP_AUTH, NULL },
 	{ NULL, 0, NULL }
 };
 

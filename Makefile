@@ -89,7 +89,9 @@ POP3SD_HDRS=	pop3sd/pop3sd.h
 # imapsd
 IMAPSD_PROGS=	$(OBJDIR)/imapsd
 IMAPSD_SRCS=	imapsd/imapsd.c imapsd/imapsd_conf.c imapsd/imap_io.c \
-		imapsd/imap_preauth.c imapsd/imap_session.c $(STORE_SRCS)
+		imapsd/imap_preauth.c imapsd/imap_session.c \
+		imapsd/imap_mailbox.c imapsd/imap_list.c imapsd/imap_select.c \
+		imapsd/imap_fetch.c imapsd/imap_search.c $(STORE_SRCS)
 IMAPSD_HDRS=	imapsd/imapsd.h $(STORE_HDRS)
 
 # imapsd's mailbox store, tested through regress/imapsd/storetool.c

@@ -152,8 +152,12 @@ imap_capability(const struct imap *p)
 	static char	buf[256];
 
 	strlcpy(buf, "IMAP4rev1 LITERAL+ ID", sizeof(buf));
-	if (p->state != IMAP_NOTAUTH)
+	if (p->state != IMAP_NOTAUTH) {
+		/* imap_mailbox.c, imap_list.c */
+		strlcat(buf, " NAMESPACE CHILDREN SPECIAL-USE", sizeof(buf));
+		strlcat(buf, " UNSELECT", sizeof(buf));	/* imap_select.c */
 		return buf;
+	}
 	strlcat(buf, " SASL-IR", sizeof(buf));
 	if (!p->is_tls && p->tls_server != NULL)
 		strlcat(buf, " STARTTLS", sizeof(buf));
@@ -178,6 +182,7 @@ imap_noop(struct imap *p, struct imapcmd *c)
 {
 	if (c->nargs != 0)
 		return imap_bad(p, c, "NOOP takes no argument");
+	imap_select_update(p, 0);	/* RFC 3501 6.1.2 */
 	return imap_ok(p, c, "NOOP completed");
 }
 

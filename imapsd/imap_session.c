@@ -43,7 +43,9 @@ static const struct imap_command session_commands[] = {
 	{ NULL, 0, NULL }
 };
 
-static imap_tables session_tables = { session_commands, NULL };
+static imap_tables session_tables = { session_commands,
+    imap_mailbox_commands, imap_select_commands, imap_search_commands,
+    NULL };
 
 /*
  * The pre-auth process is the one that faced the network: its context

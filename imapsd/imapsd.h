@@ -40,6 +40,7 @@ struct imapsd_conf {
 	long long		 login_timeout;		/* seconds */
 	long long		 timeout;		/* seconds */
 	long long		 max_errors;
+	const char		*ns_prefix;	/* namespace: "INBOX." or "" */
 };
 
 enum imap_state {
@@ -74,6 +75,8 @@ struct imap {
 	struct store		*store;		/* the user's Maildir++ tree */
 	struct mbox		*mbox;		/* selected, or NULL */
 	int			 readonly;	/* EXAMINE */
+	uint32_t		 exists;	/* EXISTS as the client knows it */
+	uint32_t		 recent;	/* RECENT as last sent */
 };
 
 /* A command handler: answers the command itself; 0, or -1 for BAD. */
@@ -113,6 +116,49 @@ int		 imap_capability_cmd(struct imap *, struct imapcmd *);
 int		 imap_noop(struct imap *, struct imapcmd *);
 int		 imap_logout(struct imap *, struct imapcmd *);
 int		 imap_id(struct imap *, struct imapcmd *);
+
+/* imap_mailbox.c: folder commands of the authenticated state */
+extern const struct imap_command imap_mailbox_commands[];
+/*
+ * A mailbox argument as the store's UTF-8 name (to free): namespace
+ * prefix stripped, modified UTF-7 decoded, store_name_valid() passed;
+ * NULL with *why for a NO [CANNOT].
+ */
+char		*imap_mailbox_name(struct imap *, struct imapcmd_node *,
+		    const char **why);
+/* The store's name as the client sees it, a quoted string or literal. */
+int		 imap_mailbox_put(struct imap *, struct imapcmd_buf *,
+		    const char *name);
+/* A failed store call as NO with its RFC 5530 code (from errno). */
+int		 imap_mailbox_fail(struct imap *, struct imapcmd *,
+		    const char *what);
+/* imap_list.c: LIST and LSUB for the table above */
+int		 imap_list(struct imap *, struct imapcmd *);
+int		 imap_lsub(struct imap *, struct imapcmd *);
+/* "* " and a response built in a buffer (it may hold literals). */
+void		 imap_untagged_buf(struct imap *, const struct imapcmd_buf *);
+
+/* imap_select.c: the selected state */
+extern const struct imap_command imap_select_commands[];
+#define IMAP_UPDATE_UID	0x100	/* imap_select_update: a UID command */
+/*
+ * Syncs p->mbox and sends EXPUNGE, EXISTS, RECENT and FETCH FLAGS as
+ * RFC 3501 7.4 asks; flags STORE_SYNC_NOEXPUNGE (FETCH, STORE, SEARCH)
+ * and IMAP_UPDATE_UID.  Call it before the tagged answer of every
+ * command in the selected state.
+ */
+int		 imap_select_update(struct imap *, int flags);
+void		 imap_select_msgflags(struct imap *, uint32_t seq,
+		    struct imapcmd_buf *);
+/* imap_fetch.c: FETCH, and UID FETCH (uid 1) with its arguments */
+int		 imap_fetch(struct imap *, struct imapcmd *);
+int		 imap_fetch_run(struct imap *, struct imapcmd *,
+		    struct imapcmd_node *args, size_t nargs, int uid);
+
+/* imap_search.c: SEARCH, and UID SEARCH through imap_search_run() */
+extern const struct imap_command imap_search_commands[];
+int		 imap_search_run(struct imap *, struct imapcmd *,
+		    struct imapcmd_node *, int uid);
 
 /* imap_preauth.c: the not-authenticated state */
 __dead void	 imap_preauth(int client, int chan, const struct login_info *,

@@ -18,6 +18,12 @@
 
 #define OFF(m)	offsetof(struct imapsd_conf, m)
 
+#define NS_COURIER	"INBOX."	/* courier-imap's personal namespace */
+#define NS_DOVECOT	""		/* Dovecot's */
+
+static int	conf_namespace_parse(void *, int, char **, char *, size_t);
+static void	conf_namespace_print(void *, FILE *);
+
 static const struct config_keyword imapsd_keywords[] = {
 	LOGIN_CONF_KEYWORDS(struct imapsd_conf, "_imapsd"),
 	{ "max_line", CONF_SIZE, OFF(max_line), 1024, 1 << 20, "64K", NULL,
@@ -33,11 +39,40 @@ static const struct config_keyword imapsd_keywords[] = {
 	{ "timeout", CONF_DURATION, OFF(timeout), 1, 86400, "30m", NULL,
 	    NULL },
 	{ "max_errors", CONF_NUMBER, OFF(max_errors), 1, 1000, "10", NULL,
-	    NULL }
+	    NULL },
+	{ "namespace", CONF_FUNC, 0, 0, 0, NULL, conf_namespace_parse,
+	    conf_namespace_print }
 };
 
 /* By enum imap_listen_kind. */
 static const char *const kind_names[] = { "imap", "imaps" };
+
+/* "namespace courier" (INBOX.) or "namespace dovecot" (no prefix). */
+static int
+conf_namespace_parse(void *conf, int argc, char **argv, char *err,
+    size_t errlen)
+{
+	struct imapsd_conf	*c = conf;
+
+	if (argc == 2 && strcmp(argv[1], "courier") == 0)
+		c->ns_prefix = NS_COURIER;
+	else if (argc == 2 && strcmp(argv[1], "dovecot") == 0)
+		c->ns_prefix = NS_DOVECOT;
+	else {
+		snprintf(err, errlen, "namespace: courier or dovecot");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+conf_namespace_print(void *conf, FILE *fp)
+{
+	struct imapsd_conf	*c = conf;
+
+	fprintf(fp, "namespace %s\n", *c->ns_prefix == '\0' ? "dovecot" :
+	    "courier");
+}
 
 int
 imapsd_conf_load(struct imapsd_conf *c, const char *path)
@@ -45,6 +80,7 @@ imapsd_conf_load(struct imapsd_conf *c, const char *path)
 	memset(c, 0, sizeof(*c));
 	c->common.kinds = kind_names;
 	c->common.nkinds = nitems(kind_names);
+	c->ns_prefix = NS_COURIER;
 	if (config_defaults(imapsd_keywords, nitems(imapsd_keywords),
 	    c) == -1 || config_load(path, imapsd_keywords,
 	    nitems(imapsd_keywords), c) == -1)

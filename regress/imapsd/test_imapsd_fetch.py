@@ -1,0 +1,559 @@
+"""imapsd's selected state: SELECT and EXAMINE answers exactly, CLOSE,
+UNSELECT and CHECK, FETCH of every item on the MIME fixtures of
+regress/lib/mime (their Dovecot answers compared), sections and
+partials, PEEK against \\Seen on disk, UID FETCH ranges, the cache, and
+the untagged updates: another process's expunge and a delivery reported
+at NOOP, never during FETCH.  Bad input each with its reply."""
+
+import glob
+import imaplib
+import os
+import re
+import time
+
+import pytest
+
+import buzontest
+from imapfix import Site, USERS, make_cert
+
+MIME = os.path.join(buzontest.ROOT, "regress", "lib", "mime")
+
+SIMPLE = (b"From: Ana <ana@example.com>\nTo: bob@example.com\n"
+          b"Subject: hello\nDate: Tue, 3 Jan 2023 11:12:13 +0100\n\n"
+          b"line one\nline two\n")
+
+FLAGS = b"* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)"
+PERM = (b"* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen "
+        b"\\Draft \\*)] Flags permitted.")
+
+
+@pytest.fixture(scope="module")
+def cert(tmp_path_factory):
+    return make_cert(str(tmp_path_factory.mktemp("cert")))
+
+
+@pytest.fixture
+def site(workdir, cert):
+    s = Site(workdir, cert)
+    with s:
+        yield s
+
+
+def crlf(data):
+    return data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+
+
+def fixture(name):
+    with open(os.path.join(MIME, name), "rb") as f:
+        return f.read()
+
+
+def expected(name):
+    """The four answers of Dovecot in <name>.expected, by item."""
+    text = fixture(name)
+    parts = re.split(rb"\n(?=(?:ENVELOPE|BODY|BODYSTRUCTURE) )",
+                     text.rstrip(b"\n"))
+    return dict(p.split(b" ", 1) for p in parts)
+
+
+def put(site, data, info="", sub="cur", mtime=None):
+    name = site.put(data, sub=sub, info=(":2," + info))
+    if mtime is not None:
+        path = os.path.join(site.maildir(), sub,
+                            name + (":2," + info if sub == "cur" else ""))
+        os.utime(path, (mtime, mtime))
+    return name
+
+
+def files(site, sub="cur"):
+    return sorted(os.listdir(os.path.join(site.maildir(), sub)))
+
+
+def make_folder(site, dirname):
+    d = os.path.join(site.maildir(), dirname)
+    for sub in ("cur", "new", "tmp"):
+        os.makedirs(os.path.join(d, sub))
+    open(os.path.join(d, "maildirfolder"), "w").close()
+    if buzontest.IS_ROOT:
+        uid = USERS["ana"][1]
+        for root, dirs, fs in os.walk(d):
+            os.chown(root, uid, uid)
+            for f in fs:
+                os.chown(os.path.join(root, f), uid, uid)
+
+
+class Session:
+    """A raw client that reads whole responses, literals included."""
+
+    def __init__(self, site, user="ana"):
+        self.r = site.raw(tls=True)
+        assert self.r.line().startswith(b"* OK ")
+        self.n = 0
+        _, tagged = self.cmd("LOGIN %s %s" % (user, USERS[user][0]))
+        assert tagged.startswith(b"OK "), tagged
+
+    def readn(self, n):
+        while len(self.r.buf) < n:
+            chunk = self.r.s.recv(65536)
+            assert chunk, "connection closed"
+            self.r.buf += chunk
+        data, self.r.buf = self.r.buf[:n], self.r.buf[n:]
+        return data
+
+    def response_line(self):
+        line = self.r.line()
+        while True:
+            m = re.search(rb"\{(\d+)\}$", line)
+            if not m:
+                return line
+            line += b"\r\n" + self.readn(int(m.group(1))) + self.r.line()
+
+    def cmd(self, text):
+        """(untagged lines, tagged line) of one command."""
+        self.n += 1
+        tag = b"t%d" % self.n
+        self.r.send(tag + b" " + text.encode() + b"\r\n")
+        lines = []
+        while True:
+            line = self.response_line()
+            if line.startswith(tag + b" "):
+                return lines, line[len(tag) + 1:]
+            assert line.startswith(b"* "), line
+            lines.append(line)
+
+    def close(self):
+        self.cmd("LOGOUT")
+        self.r.close()
+
+
+def uidvalidity(lines):
+    for line in lines:
+        m = re.match(rb"\* OK \[UIDVALIDITY (\d+)\] UIDs valid$", line)
+        if m:
+            return int(m.group(1))
+    raise AssertionError(lines)
+
+
+# --- SELECT, EXAMINE, CLOSE, UNSELECT, CHECK -------------------------------
+
+def test_select_examine_exact(site):
+    put(site, SIMPLE, "S")
+    time.sleep(0.01)
+    put(site, SIMPLE, sub="new")
+    s = Session(site)
+    lines, tagged = s.cmd("SELECT INBOX")
+    v = uidvalidity(lines)
+    assert lines == [FLAGS, PERM, b"* 2 EXISTS", b"* 1 RECENT",
+                     b"* OK [UNSEEN 2] First unseen.",
+                     b"* OK [UIDVALIDITY %d] UIDs valid" % v,
+                     b"* OK [UIDNEXT 3] Predicted next UID"]
+    assert tagged == b"OK [READ-WRITE] SELECT completed"
+    assert files(site, "new") == []
+    lines, tagged = s.cmd("FETCH 1:* (UID FLAGS)")
+    assert lines == [b"* 1 FETCH (UID 1 FLAGS (\\Seen))",
+                     b"* 2 FETCH (UID 2 FLAGS (\\Recent))"]
+    # EXAMINE while selected: the old one closed first, read-only now.
+    lines, tagged = s.cmd("EXAMINE inbox")
+    assert lines == [b"* OK [CLOSED] Previous mailbox closed.", FLAGS,
+                     b"* OK [PERMANENTFLAGS ()] Read-only mailbox.",
+                     b"* 2 EXISTS", b"* 0 RECENT",
+                     b"* OK [UNSEEN 2] First unseen.",
+                     b"* OK [UIDVALIDITY %d] UIDs valid" % v,
+                     b"* OK [UIDNEXT 3] Predicted next UID"]
+    assert tagged == b"OK [READ-ONLY] EXAMINE completed"
+    s.close()
+
+
+def test_select_names(site):
+    make_folder(site, ".Sent")
+    make_folder(site, ".&AOk-t&AOk-")      # "été" in modified UTF-7
+    s = Session(site)
+    _, tagged = s.cmd("SELECT INBOX.Sent")
+    assert tagged == b"OK [READ-WRITE] SELECT completed"
+    lines, tagged = s.cmd('EXAMINE "INBOX.&AOk-t&AOk-"')
+    assert b"* 0 EXISTS" in lines
+    assert tagged == b"OK [READ-ONLY] EXAMINE completed"
+    closed = [b"* OK [CLOSED] Previous mailbox closed."]
+    for name in ("INBOX.nope", "Sent", "INBOX.INBOX", "INBOX..Sent",
+                 '"INBOX.a/b"', "INBOX.&AOk"):
+        lines, tagged = s.cmd("SELECT " + name)
+        assert tagged == b"NO [NONEXISTENT] Mailbox doesn't exist", name
+        # A failed SELECT leaves nothing selected (RFC 3501 6.3.1).
+        assert lines == closed, name
+        closed = []
+    assert s.cmd("FETCH 1 FLAGS")[1] == \
+        b"BAD FETCH is not valid in this state"
+    assert s.cmd("SELECT")[1] == b"BAD SELECT takes one mailbox name"
+    assert s.cmd("SELECT (a)")[1] == b"BAD invalid mailbox name"
+    s.close()
+
+
+def test_close_unselect_check(site):
+    keep = put(site, SIMPLE)
+    gone = put(site, SIMPLE, "T")
+    s = Session(site)
+    assert s.cmd("CLOSE")[1] == b"BAD CLOSE is not valid in this state"
+    s.cmd("EXAMINE INBOX")
+    assert s.cmd("CLOSE") == ([], b"OK CLOSE completed")
+    assert len(files(site)) == 2          # read-only: nothing expunged
+    s.cmd("SELECT INBOX")
+    assert s.cmd("CHECK") == ([], b"OK CHECK completed")
+    assert s.cmd("UNSELECT") == ([], b"OK UNSELECT completed")
+    assert len(files(site)) == 2
+    assert s.cmd("UNSELECT")[1] == \
+        b"BAD UNSELECT is not valid in this state"
+    s.cmd("SELECT INBOX")
+    assert s.cmd("CLOSE x")[1] == b"BAD CLOSE takes no argument"
+    assert s.cmd("CLOSE") == ([], b"OK CLOSE completed")   # silently
+    left = files(site)
+    assert len(left) == 1 and left[0].startswith(keep)
+    assert not any(f.startswith(gone) for f in left)
+    s.close()
+
+
+def test_capability_unselect(site):
+    c = site.login()
+    assert b"UNSELECT" in c.capability()[1][0].split()
+    c.logout()
+
+
+# --- FETCH ---------------------------------------------------------------
+
+CASES = sorted(os.path.basename(p)[:-4]
+               for p in glob.glob(os.path.join(MIME, "*.eml")))
+
+
+def test_fetch_structure_like_dovecot(site):
+    """Each fixture's RFC822.SIZE, ENVELOPE, BODY and BODYSTRUCTURE as
+    Dovecot gave them; a second session gets them from the cache."""
+    for case in CASES:
+        put(site, fixture(case + ".eml"))
+    s = Session(site)
+    s.cmd("SELECT INBOX")
+    items = "(RFC822.SIZE ENVELOPE BODY BODYSTRUCTURE)"
+    lines, tagged = s.cmd("FETCH 1:* " + items)
+    assert tagged == b"OK FETCH completed"
+    assert len(lines) == len(CASES)
+    for i, case in enumerate(CASES):
+        e = expected(case + ".expected")
+        want = b"* %d FETCH (RFC822.SIZE %s ENVELOPE %s BODY %s " \
+            b"BODYSTRUCTURE %s)" % (i + 1, e[b"RFC822.SIZE"],
+                                    e[b"ENVELOPE"], e[b"BODY"],
+                                    e[b"BODYSTRUCTURE"])
+        assert lines[i] == want, case
+    s.close()
+    cache = os.path.join(site.maildir(), "buzon-cache")
+    buzontest.wait_for(lambda: os.path.exists(cache), 10, "buzon-cache")
+    # Message files never change: a cached envelope is used as it is, so
+    # rewriting a file shows whether the second FETCH parsed it again.
+    first = os.path.join(site.maildir(), "cur", files(site)[0])
+    with open(first, "wb") as f:
+        f.write(b"Subject: changed\n\nx\n")
+    s = Session(site)
+    s.cmd("SELECT INBOX")
+    lines, tagged = s.cmd("FETCH 1 (ENVELOPE BODYSTRUCTURE)")
+    e = expected(CASES[0] + ".expected")
+    assert lines == [b"* 1 FETCH (ENVELOPE %s BODYSTRUCTURE %s)" %
+                     (e[b"ENVELOPE"], e[b"BODYSTRUCTURE"])]
+    s.close()
+
+
+def test_fetch_items_simple(site):
+    mtime = 1700000000
+    put(site, SIMPLE, "F", mtime=mtime)
+    c = site.login()
+    c.select("INBOX")
+    typ, data = c.fetch("1", "(UID FLAGS INTERNALDATE RFC822.SIZE)")
+    assert typ == "OK"
+    line = data[0]
+    assert line.startswith(b"1 (UID 1 FLAGS (\\Flagged) INTERNALDATE \"")
+    assert b"RFC822.SIZE %d)" % len(crlf(SIMPLE)) in line
+    assert time.mktime(imaplib.Internaldate2tuple(line)) == mtime
+    assert re.search(rb'INTERNALDATE "\d\d-[A-Z][a-z]{2}-\d{4} '
+                     rb'\d\d:\d\d:\d\d [-+]\d{4}"', line)
+    # Macros.
+    typ, data = c.fetch("1", "FAST")
+    assert re.match(rb'1 \(FLAGS \(\\Flagged\) INTERNALDATE "[^"]+" '
+                    rb'RFC822.SIZE \d+\)$', data[0])
+    typ, data = c.fetch("1", "ALL")
+    assert b" ENVELOPE (\"Tue, 3 Jan 2023 11:12:13 +0100\" \"hello\" " \
+        b"((\"Ana\" NIL \"ana\" \"example.com\"))" in data[0]
+    typ, data = c.fetch("1", "FULL")
+    assert data[0].endswith(b' BODY ("text" "plain" ("charset" '
+                            b'"us-ascii") NIL NIL "7bit" 20 2))')
+    # RFC822, RFC822.HEADER, RFC822.TEXT in the CR LF form.
+    head, text = crlf(SIMPLE).split(b"\r\n\r\n", 1)
+    typ, data = c.fetch("1", "(RFC822.HEADER)")
+    assert data[0] == (b"1 (RFC822.HEADER {%d}" % (len(head) + 4),
+                       head + b"\r\n\r\n")
+    typ, data = c.fetch("1", "(RFC822)")
+    assert data[0] == (b"1 (RFC822 {%d}" % len(crlf(SIMPLE)), crlf(SIMPLE))
+    assert data[1] == b" FLAGS (\\Flagged \\Seen))"
+    typ, data = c.fetch("1", "(RFC822.TEXT)")
+    assert data[0] == (b"1 (RFC822.TEXT {%d}" % len(text), text)
+    assert data[1] == b")"
+    c.logout()
+
+
+def test_fetch_sections_and_partials(site):
+    data = fixture("mixed.eml")
+    whole = crlf(data)
+    head, text = whole.split(b"\r\n\r\n", 1)
+    put(site, data)
+    c = site.login()
+    c.select("INBOX")
+
+    def one(item):
+        typ, d = c.fetch("1", item)
+        assert typ == "OK", d
+        return d[0]
+
+    assert one("(BODY.PEEK[])") == (b"1 (BODY[] {%d}" % len(whole), whole)
+    assert one("(BODY.PEEK[]<5.10>)") == (b"1 (BODY[]<5> {10}",
+                                          whole[5:15])
+    assert one("(BODY.PEEK[]<%d.100>)" % (len(whole) - 3)) == (
+        b"1 (BODY[]<%d> {3}" % (len(whole) - 3), whole[-3:])
+    assert one("(BODY.PEEK[]<%d.10>)" % len(whole)) == \
+        b'1 (BODY[]<%d> "")' % len(whole)
+    assert one("(BODY.PEEK[HEADER])")[1] == head + b"\r\n\r\n"
+    assert one("(BODY.PEEK[TEXT])")[1] == text
+    assert one("(BODY.PEEK[1.1])") == (b"1 (BODY[1.1] {23}",
+                                       b"Gr=FC=DFe aus M=FCnchen")
+    assert one("(BODY.PEEK[1.2])")[1] == b"<b>hi</b>"
+    assert one("(BODY.PEEK[3])") == (b"1 (BODY[3] {12}", b"iVBORw0KGgo=")
+    mime = one("(BODY.PEEK[2.MIME])")
+    assert mime[0].startswith(b"1 (BODY[2.MIME] {")
+    assert mime[1].startswith(b"Content-Type: application/pdf; ")
+    assert mime[1].endswith(b"Content-Location: http://example.com/"
+                            b"doc.pdf\r\n\r\n")
+    want = b"From: ana@example.com\r\nSubject: nested\r\n\r\n"
+    assert one("(BODY.PEEK[HEADER.FIELDS (Subject FROM)])") == (
+        b"1 (BODY[HEADER.FIELDS (Subject FROM)] {%d}" % len(want), want)
+    fields = one("(BODY.PEEK[HEADER.FIELDS.NOT (Subject From To Date "
+                 "MIME-Version Content-Language)]<0.13>)")
+    assert fields == (b"1 (BODY[HEADER.FIELDS.NOT (Subject From To Date "
+                      b"MIME-Version Content-Language)]<0> {13}",
+                      b"Content-Type:")
+    # A part that does not exist: an empty string, as Dovecot answers.
+    assert one("(BODY.PEEK[9])") == b'1 (BODY[9] "")'
+    assert one("(BODY.PEEK[1.1.5.TEXT])") == b'1 (BODY[1.1.5.TEXT] "")'
+    # Nothing of that set \Seen.
+    assert files(site)[0].endswith(":2,")
+    c.logout()
+
+
+def test_peek_and_seen_on_disk(site):
+    put(site, SIMPLE)
+    put(site, SIMPLE)
+    c = site.login()
+    c.select("INBOX", readonly=True)
+    typ, data = c.fetch("1", "(BODY[TEXT])")
+    assert data[1] == b")"                      # read-only: no \Seen
+    assert all(f.endswith(":2,") for f in files(site))
+    c.select("INBOX")
+    typ, data = c.fetch("1", "(BODY.PEEK[TEXT] RFC822.HEADER)")
+    assert data[-1] == b")"
+    assert all(f.endswith(":2,") for f in files(site))
+    typ, data = c.fetch("1", "(BODY[TEXT])")
+    assert data[1] == b" FLAGS (\\Seen))"
+    names = files(site)
+    assert sum(f.endswith(":2,S") for f in names) == 1
+    typ, data = c.fetch("1", "(FLAGS BODY[TEXT])")
+    assert data[0][0] == b"1 (FLAGS (\\Seen) BODY[TEXT] {20}"
+    assert data[1] == b")"
+    typ, data = c.fetch("2", "(BODY[1]<0.4> FLAGS)")
+    assert data[0] == (b"2 (BODY[1]<0> {4}", b"line")
+    assert data[1] == b" FLAGS (\\Seen))"
+    assert all(f.endswith(":2,S") for f in files(site))
+    c.logout()
+
+
+def test_seen_reported_once(site):
+    """\\Seen set by FETCH is in its answer, not again at NOOP."""
+    put(site, SIMPLE)
+    s = Session(site)
+    s.cmd("SELECT INBOX")
+    assert s.cmd("UID FETCH 1 (BODY[1])") == (
+        [b"* 1 FETCH (UID 1 BODY[1] {20}\r\nline one\r\nline two\r\n "
+         b"FLAGS (\\Seen))"], b"OK UID FETCH completed")
+    assert s.cmd("NOOP") == ([], b"OK NOOP completed")
+    assert s.cmd("FETCH 1 (BODY[1]<0.4>)") == (
+        [b"* 1 FETCH (BODY[1]<0> {4}\r\nline)"], b"OK FETCH completed")
+    s.close()
+
+
+def test_uid_fetch(site):
+    names = [put(site, SIMPLE) for _ in range(4)]
+    s = Session(site)
+    s.cmd("SELECT INBOX")
+    s.cmd("LOGOUT")
+    os.unlink(os.path.join(site.maildir(), "cur", names[1] + ":2,"))
+    s = Session(site)
+    lines, _ = s.cmd("SELECT INBOX")
+    assert b"* 3 EXISTS" in lines
+    assert s.cmd("UID FETCH 1:* FLAGS") == (
+        [b"* 1 FETCH (UID 1 FLAGS ())", b"* 2 FETCH (UID 3 FLAGS ())",
+         b"* 3 FETCH (UID 4 FLAGS ())"], b"OK UID FETCH completed")
+    assert s.cmd("UID FETCH 2 FLAGS") == ([], b"OK UID FETCH completed")
+    assert s.cmd("UID FETCH * (UID)")[0] == [b"* 3 FETCH (UID 4)"]
+    assert s.cmd("UID FETCH 9:* UID")[0] == [b"* 3 FETCH (UID 4)"]
+    assert s.cmd("UID FETCH 4,1,2:3 RFC822.SIZE")[0] == [
+        b"* 1 FETCH (UID 1 RFC822.SIZE %d)" % len(crlf(SIMPLE)),
+        b"* 2 FETCH (UID 3 RFC822.SIZE %d)" % len(crlf(SIMPLE)),
+        b"* 3 FETCH (UID 4 RFC822.SIZE %d)" % len(crlf(SIMPLE))]
+    assert s.cmd("FETCH 2:* UID")[0] == [b"* 2 FETCH (UID 3)",
+                                         b"* 3 FETCH (UID 4)"]
+    assert s.cmd("FETCH *:2 (FLAGS UID)")[0] == [
+        b"* 2 FETCH (FLAGS () UID 3)", b"* 3 FETCH (FLAGS () UID 4)"]
+    s.close()
+
+
+# --- untagged updates ------------------------------------------------------
+
+def test_expunge_by_another_process(site):
+    names = [put(site, SIMPLE) for _ in range(3)]
+    s = Session(site)
+    s.cmd("SELECT INBOX")
+    assert s.cmd("FETCH 2 (UID)") == ([b"* 2 FETCH (UID 2)"],
+                                     b"OK FETCH completed")
+    os.unlink(os.path.join(site.maildir(), "cur", names[1] + ":2,"))
+    # Flags only: no file read; the expunge waits for NOOP.
+    lines, tagged = s.cmd("FETCH 1:* (UID FLAGS)")
+    assert not any(b"EXPUNGE" in x for x in lines)
+    assert lines[0] == b"* 1 FETCH (UID 1 FLAGS ())"
+    assert lines[-1] == b"* 3 FETCH (UID 3 FLAGS ())"
+    # The body of the gone message: left out, never EXPUNGE here.
+    lines, tagged = s.cmd("FETCH 1:3 (BODY.PEEK[TEXT])")
+    assert [x[:17] for x in lines] == [b"* 1 FETCH (BODY[T",
+                                       b"* 3 FETCH (BODY[T"]
+    assert tagged == (b"NO [EXPUNGEISSUED] Some of the requested "
+                      b"messages no longer exist")
+    assert s.cmd("NOOP") == ([b"* 2 EXPUNGE"], b"OK NOOP completed")
+    assert s.cmd("NOOP") == ([], b"OK NOOP completed")
+    assert s.cmd("FETCH 1:* UID")[0] == [b"* 1 FETCH (UID 1)",
+                                         b"* 2 FETCH (UID 3)"]
+    s.close()
+
+
+def test_expunge_unseen_until_noop(site):
+    """A gone message whose file FETCH reads is still numbered until
+    NOOP; CHECK reports too."""
+    names = [put(site, SIMPLE) for _ in range(3)]
+    s = Session(site)
+    s.cmd("SELECT INBOX")
+    for n in names[:2]:
+        os.unlink(os.path.join(site.maildir(), "cur", n + ":2,"))
+    lines, tagged = s.cmd("FETCH 2:3 (RFC822.SIZE)")
+    assert lines == [b"* 3 FETCH (RFC822.SIZE %d)" % len(crlf(SIMPLE))]
+    assert tagged.startswith(b"NO [EXPUNGEISSUED]")
+    assert s.cmd("CHECK") == ([b"* 2 EXPUNGE", b"* 1 EXPUNGE"],
+                              b"OK CHECK completed")
+
+
+def test_delivery_reported_at_noop(site):
+    put(site, SIMPLE, "S")
+    s = Session(site)
+    s.cmd("SELECT INBOX")
+    site.deliver(b"Subject: new\n\nhi\n")
+    lines, tagged = s.cmd("NOOP")
+    assert lines == [b"* 2 EXISTS", b"* 1 RECENT"]
+    assert s.cmd("NOOP") == ([], b"OK NOOP completed")
+    assert s.cmd("FETCH 2 (FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])") \
+        == ([b"* 2 FETCH (FLAGS (\\Recent) BODY[HEADER.FIELDS (SUBJECT)] "
+             b"{16}\r\nSubject: new\r\n\r\n)"], b"OK FETCH completed")
+    # During FETCH a delivery is EXISTS too, never an EXPUNGE.
+    site.deliver(b"Subject: newer\n\nhi\n")
+    lines, tagged = s.cmd("FETCH 1 UID")
+    assert lines == [b"* 1 FETCH (UID 1)", b"* 3 EXISTS", b"* 2 RECENT"]
+    s.close()
+
+
+def test_flag_change_by_another_session(site):
+    name = put(site, SIMPLE)
+    s = Session(site)
+    s.cmd("SELECT INBOX")
+    path = os.path.join(site.maildir(), "cur", name)
+    os.rename(path + ":2,", path + ":2,FS")
+    assert s.cmd("NOOP") == ([b"* 1 FETCH (FLAGS (\\Flagged \\Seen))"],
+                             b"OK NOOP completed")
+    s.close()
+
+
+def test_keyword_added_by_another_session(site):
+    name = put(site, SIMPLE)
+    s = Session(site)
+    lines, _ = s.cmd("SELECT INBOX")
+    assert lines[0] == FLAGS
+    kw = os.path.join(site.maildir(), "buzon-keywords")
+    with open(kw, "w") as f:
+        f.write("buzon-keywords 1\nK $Junk\nM %s 0\n" % name)
+    if buzontest.IS_ROOT:
+        os.chown(kw, USERS["ana"][1], USERS["ana"][1])
+    assert s.cmd("NOOP") == ([
+        b"* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Junk)",
+        b"* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen "
+        b"\\Draft $Junk \\*)] Flags permitted.",
+        b"* 1 FETCH (FLAGS ($Junk))"], b"OK NOOP completed")
+    s.close()
+
+
+def test_uidvalidity_change_ends_session(site):
+    put(site, SIMPLE)
+    s = Session(site)
+    lines, _ = s.cmd("SELECT INBOX")
+    v = uidvalidity(lines)
+    md = site.maildir()
+    path = os.path.join(md, "buzon-uidlist")
+    with open(path) as f:
+        text = f.read()
+    first, rest = text.split("\n", 1)
+    with open(path, "w") as f:
+        f.write(first.replace(" %d " % v, " %d " % (v + 1)) + "\n" + rest)
+    os.utime(os.path.join(md, "cur"), (time.time() + 5, time.time() + 5))
+    lines, tagged = s.cmd("NOOP")
+    assert lines == [b"* BYE [UIDVALIDITY] the mailbox was reset; select "
+                     b"it again"]
+    assert s.r.closed()
+    assert "result=uidvalidity" in site.log()
+
+
+# --- bad input -------------------------------------------------------------
+
+@pytest.mark.parametrize("command,reply", [
+    ("FETCH 0 FLAGS", b"BAD invalid sequence set"),
+    ("FETCH 1:x FLAGS", b"BAD invalid sequence set"),
+    ("FETCH (1) FLAGS", b"BAD invalid sequence set"),
+    ("FETCH 3 FLAGS", b"BAD invalid message sequence number"),
+    ("FETCH 1,3:* FLAGS", b"BAD invalid message sequence number"),
+    ("FETCH 1 BOGUS", b"BAD unknown FETCH data item"),
+    ("FETCH 1 (FLAGS BOGUS)", b"BAD unknown FETCH data item"),
+    ("FETCH 1 (ALL)", b"BAD unknown FETCH data item"),
+    ("FETCH 1 BODY.PEEK", b"BAD unknown FETCH data item"),
+    ("FETCH 1 ()", b"BAD empty FETCH data item list"),
+    ("FETCH 1", b"BAD FETCH takes a sequence set and data items"),
+    ("FETCH 1 FLAGS UID", b"BAD FETCH takes a sequence set and data items"),
+    ("UID FETCH 1", b"BAD UID FETCH takes a sequence set and data items"),
+    ("UID", b"BAD UID needs a command"),
+    ("UID BOGUS 1", b"BAD unknown UID command"),
+    ("CHECK now", b"BAD CHECK takes no argument"),
+    ("UNSELECT x", b"BAD UNSELECT takes no argument"),
+])
+def test_bad_input(site, command, reply):
+    put(site, SIMPLE)
+    put(site, SIMPLE)
+    s = Session(site)
+    s.cmd("SELECT INBOX")
+    assert s.cmd(command) == ([], reply)
+    # The session goes on.
+    assert s.cmd("FETCH 2 UID") == ([b"* 2 FETCH (UID 2)"],
+                                    b"OK FETCH completed")
+    s.close()
+
+
+def test_fetch_empty_mailbox(site):
+    s = Session(site)
+    s.cmd("SELECT INBOX")
+    assert s.cmd("FETCH 1:* FLAGS")[1] == \
+        b"BAD invalid message sequence number"
+    assert s.cmd("UID FETCH 1:* FLAGS") == ([], b"OK UID FETCH completed")
+    s.close()

@@ -3,11 +3,13 @@
 
     demo.py BUILDDIR start     set up $DEMO_DIR, start every daemon, send a
                                welcome message over submission and read it
-                               back over POP3S; then stay until Ctrl-C
+                               back over POP3S and IMAPS; then stay until
+                               Ctrl-C
     demo.py BUILDDIR stop      stop what a detached demo left running
 
 Environment: DEMO_DIR (./demo), DEMO_PORT (10000; SMTP +25, SMTPS +465,
-submission +587, POP3 +110, POP3S +995), DEMO_USERS (extra users
+submission +587, POP3 +110, POP3S +995, IMAP +143, IMAPS +993),
+DEMO_USERS (extra users
 demo1..demoN), DEMO_DETACH=1 (return once everything listens),
 DEMO_ONESHOT=1 (stop right after the welcome message was read: the test
 suite runs the demo so).
@@ -17,6 +19,7 @@ missing as docs/install.md says; run by anyone else, everything runs under
 that user.
 """
 
+import imaplib
 import os
 import poplib
 import pwd
@@ -31,11 +34,12 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 IS_ROOT = os.geteuid() == 0
-DAEMONS = ("authd", "mailqueue", "smtpd-lite", "pop3sd")
+DAEMONS = ("authd", "mailqueue", "smtpd-lite", "pop3sd", "imapsd")
 # System users as docs/install.md creates them; _vmail owns virtual mail.
-SYSTEM_USERS = ("_authd", "_mailq", "_smtplite", "_pop3sd", "_vmail")
+SYSTEM_USERS = ("_authd", "_mailq", "_smtplite", "_pop3sd", "_imapsd",
+                "_vmail")
 PORTS = {"smtp": 25, "smtps": 465, "submission": 587, "pop3": 110,
-         "pop3s": 995}
+         "pop3s": 995, "imap": 143, "imaps": 993}
 
 
 def say(*args):
@@ -222,6 +226,14 @@ class Demo:
                 "chroot %(empty)s",
                 "authd_socket %(authd_sock)s",
                 "tls_cert %(cert)s", "tls_key %(key)s"],
+            "imapsd": [
+                "listen 127.0.0.1 %d imap" % self.port["imap"],
+                "listen 127.0.0.1 %d imaps" % self.port["imaps"],
+                "user " + self.sysuser("_imapsd"),
+                "chroot %(empty)s",
+                "authd_socket %(authd_sock)s",
+                "tls_cert %(cert)s", "tls_key %(key)s",
+                "max_sessions_per_addr 200"],
         }
         for name, lines in confs.items():
             with open(os.path.join(etc, name + ".conf"), "w") as f:
@@ -257,8 +269,9 @@ class Demo:
         elif name == "mailqueue":
             probes = [("unix", self.path("run", "queue.sock"))]
         else:
-            keys = ("smtp", "smtps", "submission") if name == "smtpd-lite" \
-                else ("pop3", "pop3s")
+            keys = {"smtpd-lite": ("smtp", "smtps", "submission"),
+                    "pop3sd": ("pop3", "pop3s"),
+                    "imapsd": ("imap", "imaps")}[name]
             probes = [("tcp", self.port[k]) for k in keys]
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -295,7 +308,7 @@ class Demo:
                "This message went in over submission (STARTTLS + AUTH),\r\n"
                "through smtpd-lite, mailqueue and maildeliver into\r\n"
                "%s,\r\n"
-               "and came back out over POP3S.\r\n" %
+               "and came back out over POP3S and IMAPS.\r\n" %
                (time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime()),
                 secrets.token_hex(8), self.path("mail", "demo", "Maildir")))
         with smtplib.SMTP("localhost", self.port["submission"],
@@ -330,19 +343,37 @@ class Demo:
         finally:
             p.quit()
 
+    def show_imaps(self):
+        c = imaplib.IMAP4_SSL("localhost", self.port["imaps"],
+                              ssl_context=self.tls(), timeout=30)
+        try:
+            c.login("demo", self.password)
+            typ, data = c.select("INBOX", readonly=True)
+            n = int(data[0])
+            typ, data = c.fetch(str(n), "(UID RFC822.SIZE BODY.PEEK[HEADER."
+                                "FIELDS (FROM SUBJECT)])")
+            say("IMAPS (port %d): %d message(s) in INBOX; the last one:" %
+                (self.port["imaps"], n))
+            head = data[0][1].decode("utf-8", "replace").strip()
+            for line in head.splitlines():
+                print("    " + line)
+            return head
+        finally:
+            c.logout()
+
     def instructions(self):
         print("""
 The suite is running on 127.0.0.1 (logs in %(log)s):
   SMTP %(smtp)d   SMTPS %(smtps)d   submission %(submission)d
-  POP3 %(pop3)d (STLS)   POP3S %(pop3s)d
+  POP3 %(pop3)d (STLS)   POP3S %(pop3s)d   IMAP %(imap)d (STARTTLS)   IMAPS %(imaps)d
 User demo, password %(pw)s (also in %(pwfile)s)%(more)s.
 The certificate is self-signed: %(cert)s
 
-  mutt:  mutt -f pops://demo@localhost:%(pop3s)d/ \\
+  mutt:  mutt -f imaps://demo@localhost:%(imaps)d/ \\
            -e 'set smtp_url=smtp://demo@localhost:%(submission)d ssl_starttls=yes'
-  Thunderbird: incoming POP3, localhost, port %(pop3s)d, SSL/TLS, normal
-           password; outgoing SMTP, localhost, port %(submission)d, STARTTLS;
-           accept the certificate exception.
+  Thunderbird: incoming IMAP, localhost, port %(imaps)d, SSL/TLS, normal
+           password (or POP3, port %(pop3s)d); outgoing SMTP, localhost,
+           port %(submission)d, STARTTLS; accept the certificate exception.
 """ % dict(self.port, log=self.path("log"), pw=self.password,
            pwfile=self.path("password"), cert=self.path("etc", "cert.pem"),
            more=(" (and demo1..demo%d)" % self.nusers) if self.nusers else ""),
@@ -384,6 +415,7 @@ The certificate is self-signed: %(cert)s
                 time.sleep(0.05)
             say("delivered into", self.path("mail", "demo", "Maildir"))
             self.show_pop3s()
+            self.show_imaps()
             self.instructions()
             if oneshot:
                 return

@@ -245,6 +245,9 @@ def test_make_demo_one_shot(workdir):
                        capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     assert "Subject: Welcome to buzon" in r.stdout
+    # The same message over IMAPS: its header fields, indented.
+    assert "IMAPS (port" in r.stdout
+    assert "    Subject: Welcome to buzon" in r.stdout
     assert "demo: stopped" in r.stdout
     with open(os.path.join(demodir, "password")) as f:
         assert f.read().strip() in r.stdout
@@ -255,7 +258,8 @@ def test_make_demo_detached_reused_and_stopped(workdir):
     the directory (same password, the first welcome message kept), and
     `make demo-stop` ends every daemon."""
     demodir = os.path.join(workdir, "demo")
-    env = dict(os.environ, DEMO_DIR=demodir, DEMO_PORT=str(free_base()),
+    base = free_base()
+    env = dict(os.environ, DEMO_DIR=demodir, DEMO_PORT=str(base),
                DEMO_DETACH="1", DEMO_USERS="2")
     for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS"):
         env.pop(k, None)
@@ -268,7 +272,8 @@ def test_make_demo_detached_reused_and_stopped(workdir):
 
     def pids():
         out = {}
-        for name in ("authd", "mailqueue", "smtpd-lite", "pop3sd"):
+        for name in ("authd", "mailqueue", "smtpd-lite", "pop3sd",
+                     "imapsd"):
             with open(os.path.join(demodir, "run", name + ".pid")) as f:
                 out[name] = int(f.read())
         return out
@@ -284,7 +289,8 @@ def test_make_demo_detached_reused_and_stopped(workdir):
         out = make("demo")             # stops the first, reuses the rest
         with open(os.path.join(demodir, "password")) as f:
             assert f.read() == password
-        assert "2 message(s)" in out
+        assert "POP3S (port %d): 2 message(s)" % (base + 995) in out
+        assert "IMAPS (port %d): 2 message(s) in INBOX" % (base + 993) in out
         for pid in first.values():
             assert not os.path.exists("/proc/%d" % pid) or \
                 "State:\tZ" in open("/proc/%d/status" % pid).read()
@@ -293,7 +299,7 @@ def test_make_demo_detached_reused_and_stopped(workdir):
         second = pids()
     finally:
         stopped = make("demo-stop")
-    assert "stopped 4 daemon(s)" in stopped
+    assert "stopped 5 daemon(s)" in stopped
     for pid in second.values():
         buzontest.wait_for(
             lambda: not os.path.exists("/proc/%d" % pid) or

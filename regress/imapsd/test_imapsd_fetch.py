@@ -14,7 +14,7 @@ import time
 import pytest
 
 import buzontest
-from imapfix import Site, USERS, make_cert
+from imapfix import USERS
 
 MIME = os.path.join(buzontest.ROOT, "regress", "lib", "mime")
 
@@ -25,18 +25,6 @@ SIMPLE = (b"From: Ana <ana@example.com>\nTo: bob@example.com\n"
 FLAGS = b"* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)"
 PERM = (b"* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen "
         b"\\Draft \\*)] Flags permitted.")
-
-
-@pytest.fixture(scope="module")
-def cert(tmp_path_factory):
-    return make_cert(str(tmp_path_factory.mktemp("cert")))
-
-
-@pytest.fixture
-def site(workdir, cert):
-    s = Site(workdir, cert)
-    with s:
-        yield s
 
 
 def crlf(data):

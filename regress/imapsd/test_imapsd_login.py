@@ -13,19 +13,7 @@ import pytest
 
 import buzontest
 from buzontest import client_tls as client_ctx
-from imapfix import Site, USERS, make_cert
-
-
-@pytest.fixture(scope="module")
-def cert(tmp_path_factory):
-    return make_cert(str(tmp_path_factory.mktemp("cert")))
-
-
-@pytest.fixture
-def site(workdir, cert):
-    s = Site(workdir, cert)
-    with s:
-        yield s
+from imapfix import Site, USERS
 
 
 def caps(line):

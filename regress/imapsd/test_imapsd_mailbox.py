@@ -13,21 +13,9 @@ import re
 import pytest
 
 import buzontest
-from imapfix import Site, USERS, make_cert
+from imapfix import Site, USERS
 
 UID = USERS["ana"][1]
-
-
-@pytest.fixture(scope="module")
-def cert(tmp_path_factory):
-    return make_cert(str(tmp_path_factory.mktemp("cert")))
-
-
-@pytest.fixture
-def site(workdir, cert):
-    s = Site(workdir, cert)
-    with s:
-        yield s
 
 
 @pytest.fixture

@@ -7,15 +7,10 @@ import time
 
 import pytest
 
-from imapfix import Site, make_cert
+from imapfix import Site
 
 DAY = 86400
 T0 = 1700000000                      # 14-Nov-2023, the internal dates
-
-
-@pytest.fixture(scope="module")
-def cert(tmp_path_factory):
-    return make_cert(str(tmp_path_factory.mktemp("cert")))
 
 
 MSGS = [

@@ -156,6 +156,9 @@ imap_capability(const struct imap *p)
 		/* imap_mailbox.c, imap_list.c */
 		strlcat(buf, " NAMESPACE CHILDREN SPECIAL-USE", sizeof(buf));
 		strlcat(buf, " UNSELECT", sizeof(buf));	/* imap_select.c */
+		strlcat(buf, " IDLE ENABLE", sizeof(buf));	/* imap_idle.c */
+		/* imap_store.c, imap_copy.c, imap_append.c */
+		strlcat(buf, " UIDPLUS MOVE", sizeof(buf));
 		return buf;
 	}
 	strlcat(buf, " SASL-IR", sizeof(buf));

@@ -246,6 +246,15 @@ imap_uid(struct imap *p, struct imapcmd *c)
 		return imap_fetch_run(p, c, c->args->next, c->nargs - 1, 1);
 	if (imapcmd_atom_is(c->args, "SEARCH"))
 		return imap_search_run(p, c, c->args->next, 1);
+	/* imap_store.c, imap_copy.c */
+	if (imapcmd_atom_is(c->args, "STORE"))
+		return imap_store_run(p, c, c->args->next, c->nargs - 1, 1);
+	if (imapcmd_atom_is(c->args, "EXPUNGE"))
+		return imap_expunge_run(p, c, c->args->next, c->nargs - 1, 1);
+	if (imapcmd_atom_is(c->args, "COPY"))
+		return imap_copy_run(p, c, c->args->next, c->nargs - 1, 1, 0);
+	if (imapcmd_atom_is(c->args, "MOVE"))
+		return imap_copy_run(p, c, c->args->next, c->nargs - 1, 1, 1);
 	return imap_bad(p, c, "unknown UID command");
 }
 

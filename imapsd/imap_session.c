@@ -45,7 +45,7 @@ static const struct imap_command session_commands[] = {
 
 static imap_tables session_tables = { session_commands,
     imap_mailbox_commands, imap_select_commands, imap_search_commands,
-    NULL };
+    imap_idle_commands, imap_write_commands, NULL };
 
 /*
  * The pre-auth process is the one that faced the network: its context

@@ -160,6 +160,34 @@ extern const struct imap_command imap_search_commands[];
 int		 imap_search_run(struct imap *, struct imapcmd *,
 		    struct imapcmd_node *, int uid);
 
+/* imap_idle.c: IDLE (RFC 2177) and ENABLE (RFC 5161) */
+#define IMAP_IDLE_LINE_MAX	64	/* octets of the line that ends IDLE */
+#define IMAP_IDLE_POLL_MS	1000	/* rescans without a change notice */
+extern const struct imap_command imap_idle_commands[];
+
+/*
+ * imap_store.c, imap_copy.c, imap_append.c: the commands that change
+ * mail (STORE, EXPUNGE, COPY, MOVE, APPEND; UIDPLUS, RFC 4315), and the
+ * UID forms imap_uid() passes on.
+ */
+extern const struct imap_command imap_write_commands[];
+int		 imap_store_run(struct imap *, struct imapcmd *,
+		    struct imapcmd_node *, size_t nargs, int uid);
+int		 imap_expunge_run(struct imap *, struct imapcmd *,
+		    struct imapcmd_node *, size_t nargs, int uid);
+int		 imap_copy_run(struct imap *, struct imapcmd *,
+		    struct imapcmd_node *, size_t nargs, int uid, int move);
+int		 imap_copy(struct imap *, struct imapcmd *);
+int		 imap_move(struct imap *, struct imapcmd *);
+int		 imap_append(struct imap *, struct imapcmd *);
+int		 imap_write_flag(const struct imapcmd_node *, unsigned *);
+int		 imap_write_seqs(struct imap *, struct imapcmd *,
+		    struct imapcmd_node *, int uid, uint32_t **, size_t *);
+int		 imap_write_gone(const struct imap *, const uint32_t *, size_t);
+struct store_changes;
+void		 imap_write_expunged(struct imap *,
+		    const struct store_changes *);
+
 /* imap_preauth.c: the not-authenticated state */
 __dead void	 imap_preauth(int client, int chan, const struct login_info *,
 		    void *arg);

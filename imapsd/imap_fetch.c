@@ -27,10 +27,6 @@
 #include "store.h"
 #include "xmalloc.h"
 
-/* The store cache's slots (STORE_CACHE_SLOTS) as imapsd uses them. */
-#define FETCH_SLOT_ENVELOPE	0
-#define FETCH_SLOT_BODYSTRUCTURE 1
-#define FETCH_SLOT_BODY		2
 #define FETCH_FLUSH		(256 * 1024)	/* octets between flushes */
 
 enum fetch_kind {
@@ -377,10 +373,10 @@ fetch_struct(struct fetch *f, const char *name, unsigned slot)
 	if (fetch_parsed(f) == -1)
 		return -1;
 	mime_buf_init(&b);
-	if (slot == FETCH_SLOT_ENVELOPE)
+	if (slot == IMAP_SLOT_ENVELOPE)
 		mime_envelope(&f->msg, &f->msg.parts[0], &b);
 	else
-		mime_bodystructure(&f->msg, slot == FETCH_SLOT_BODYSTRUCTURE,
+		mime_bodystructure(&f->msg, slot == IMAP_SLOT_BODYSTRUCTURE,
 		    &b);
 	if (b.len <= STORE_CACHE_BLOB_MAX)
 		store_cache_put(mb, f->seq, slot, b.data, b.len);
@@ -472,12 +468,12 @@ fetch_item(struct fetch *f, struct fetch_item *it)
 		return imapcmd_buf_printf(&f->out, "RFC822.SIZE %llu",
 		    (unsigned long long)size);
 	case FETCH_ENVELOPE:
-		return fetch_struct(f, "ENVELOPE", FETCH_SLOT_ENVELOPE);
+		return fetch_struct(f, "ENVELOPE", IMAP_SLOT_ENVELOPE);
 	case FETCH_BODY:
-		return fetch_struct(f, "BODY", FETCH_SLOT_BODY);
+		return fetch_struct(f, "BODY", IMAP_SLOT_BODY);
 	case FETCH_BODYSTRUCTURE:
 		return fetch_struct(f, "BODYSTRUCTURE",
-		    FETCH_SLOT_BODYSTRUCTURE);
+		    IMAP_SLOT_BODYSTRUCTURE);
 	case FETCH_SECTION:
 		fetch_section_name(&f->out, it->sec);
 		return fetch_body(f, &it->ms, it->sec->partial,

@@ -29,6 +29,14 @@
 
 #define IMAP_SEARCH_KEYS_MAX	256	/* keys of one search program */
 #define IMAP_SEARCH_HEADER_MAX	(64 * 1024)	/* header octets read */
+#define IMAP_SEARCH_CACHE_MAX	4096	/* octets of cached header fields */
+
+/*
+ * The fields whose lines are kept in the folder's cache, so that a
+ * search on them reads no message file the next time.
+ */
+static const char *const cached_fields[] = { "from", "to", "cc", "bcc",
+	"subject", "date" };
 
 enum skey_type {
 	SK_AND,			/* every child */
@@ -74,6 +82,7 @@ struct sparse {
 	size_t			 nkeys;
 	const char		*err;
 	int			 need_header, need_body;
+	int			 uncached;	/* a header key on another field */
 };
 
 /* What one message offers the keys, read once when first needed. */
@@ -87,6 +96,7 @@ struct smsg {
 	size_t			 maplen;
 	struct mime_msg		 hm, bm;
 	int			 hparsed, bparsed, gone;
+	int			 use_cache;	/* cached fields will do */
 };
 
 static struct skey *parse_keys(struct sparse *);
@@ -147,6 +157,17 @@ parse_date(const char *s, int *day)
 	if (i == 12)
 		return -1;
 	*day = y * 10000 + (i + 1) * 100 + d;
+	return 0;
+}
+
+static int
+is_cached_field(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(cached_fields); i++)
+		if (strcasecmp(name, cached_fields[i]) == 0)
+			return 1;
 	return 0;
 }
 
@@ -213,9 +234,11 @@ text_key(struct sparse *sp, enum skey_type type, const char *field)
 	}
 	if (field != NULL)
 		k->field = xstrdup(field);
-	if (type == SK_HEADER)
+	if (type == SK_HEADER) {
 		sp->need_header = 1;
-	else
+		if (!is_cached_field(field))
+			sp->uncached = 1;
+	} else
 		sp->need_body = 1;
 	return k;
 }
@@ -406,17 +429,71 @@ day_of(time_t t)
 	    tm.tm_mday;
 }
 
-/* The header of the message, read alone (bounded). 0, or -1 if gone. */
+/*
+ * The lines of the cached fields in the header h[0..len), continuation
+ * lines included, then an empty line; NULL when they would not fit.
+ */
+static char *
+cache_lines(const char *h, size_t len, size_t *outlen)
+{
+	const char	*p = h, *end = h + len, *f, *lf, *colon;
+	char		*out, name[16];
+	size_t		 o = 0, n;
+
+	out = xmalloc(IMAP_SEARCH_CACHE_MAX);
+	while (p < end && *p != '\n' && !(*p == '\r' && p + 1 < end &&
+	    p[1] == '\n')) {
+		f = p;
+		do {
+			lf = memchr(p, '\n', end - p);
+			p = lf == NULL ? end : lf + 1;
+		} while (p < end && (*p == ' ' || *p == '\t'));
+		if ((colon = memchr(f, ':', p - f)) == NULL ||
+		    (size_t)(colon - f) >= sizeof(name))
+			continue;
+		memcpy(name, f, colon - f);
+		name[colon - f] = '\0';
+		if (!is_cached_field(name))
+			continue;
+		n = p - f;
+		if (o + n + 2 > IMAP_SEARCH_CACHE_MAX) {
+			free(out);
+			return NULL;
+		}
+		memcpy(out + o, f, n);
+		o += n;
+		if (out[o - 1] != '\n')
+			out[o++] = '\n';
+	}
+	out[o++] = '\n';
+	*outlen = o;
+	return out;
+}
+
+/*
+ * The header of the message: the cached fields when they will do, else
+ * the header read alone (bounded), whose cached fields are then stored.
+ * 0, or -1 when the message is gone.
+ */
 static int
 need_header(struct smsg *m)
 {
-	ssize_t	 r;
-	size_t	 cap = 4096;
-	char	*eoh;
+	const char	*data;
+	ssize_t		 r;
+	size_t		 cap = 4096, len;
+	char		*eoh, *lines;
 
 	if (m->hparsed)
 		return m->gone ? -1 : 0;
 	m->hparsed = 1;
+	if (m->use_cache && store_cache_get(m->mb, m->seq, IMAP_SLOT_SEARCH,
+	    &data, &len) == 0) {
+		m->head = xmalloc(len + 1);
+		memcpy(m->head, data, len);
+		m->headlen = len;
+		mime_parse(&m->hm, m->head, m->headlen);
+		return 0;
+	}
 	if (m->fd == -1 && (m->fd = store_msg_open(m->mb, m->seq)) == -1) {
 		m->gone = 1;
 		return -1;
@@ -440,6 +517,10 @@ need_header(struct smsg *m)
 	if ((eoh = memmem(m->head, m->headlen, "\n\n", 2)) != NULL)
 		m->headlen = eoh - m->head + 2;
 	mime_parse(&m->hm, m->head, m->headlen);
+	if ((lines = cache_lines(m->head, m->headlen, &len)) != NULL) {
+		store_cache_put(m->mb, m->seq, IMAP_SLOT_SEARCH, lines, len);
+		free(lines);
+	}
 	return 0;
 }
 
@@ -614,6 +695,7 @@ imap_search_run(struct imap *p, struct imapcmd *c, struct imapcmd_node *args,
 		m.mb = p->mbox;
 		m.seq = i + 1;
 		m.fd = -1;
+		m.use_cache = !sp.uncached;
 		if (match(k, &m))
 			imapcmd_buf_printf(&b, " %u", uid ? p->mbox->msgs[i].uid :
 			    (unsigned)(i + 1));

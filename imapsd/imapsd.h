@@ -155,6 +155,12 @@ int		 imap_fetch(struct imap *, struct imapcmd *);
 int		 imap_fetch_run(struct imap *, struct imapcmd *,
 		    struct imapcmd_node *args, size_t nargs, int uid);
 
+/* The store cache's slots (STORE_CACHE_SLOTS) as imapsd uses them. */
+#define IMAP_SLOT_ENVELOPE	0
+#define IMAP_SLOT_BODYSTRUCTURE	1
+#define IMAP_SLOT_BODY		2
+#define IMAP_SLOT_SEARCH	3	/* header fields SEARCH reads often */
+
 /* imap_search.c: SEARCH, and UID SEARCH through imap_search_run() */
 extern const struct imap_command imap_search_commands[];
 int		 imap_search_run(struct imap *, struct imapcmd *,

@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+import buzontest
 from imapfix import Site
 
 DAY = 86400
@@ -139,3 +140,32 @@ def test_bad_search_programs(site):
         assert r.cmd(line) == want
     assert r.cmd("p SEARCH UNSEEN") == b"* SEARCH 2 4"
     assert r.line() == b"p OK SEARCH completed"
+
+
+def test_header_fields_cached(site):
+    """A search on From and friends keeps their lines in the folder's
+    cache: the next one reads no message file, and a message whose file
+    changed underneath (never in a Maildir) shows it."""
+    c = site.login()
+    c.select("INBOX")
+    assert search(c, "FROM", "ana@") == [1]
+    c.logout()
+    # The session writes the cache as it closes, after its LOGOUT answer.
+    path = os.path.join(site.maildir(), "buzon-cache")
+    buzontest.wait_for(lambda: os.path.exists(path), 10, "buzon-cache")
+    cache = open(path, "rb").read()
+    assert b"From: Ana <ana@example.org>\n" in cache
+    assert b"X-Tag" not in cache            # only the searched fields
+    # Scramble message 1's From on disk: the cached lines still answer.
+    path = [os.path.join(site.maildir(), "cur", n)
+            for n in os.listdir(os.path.join(site.maildir(), "cur"))
+            if n.startswith("%d." % T0)][0]
+    data = open(path, "rb").read().replace(b"ana@example.org>",
+                                           b"zed@example.org>", 1)
+    open(path, "wb").write(data)
+    c = site.login()
+    c.select("INBOX")
+    assert search(c, "FROM", "ana@") == [1]
+    # A field outside the cached set is read from the file.
+    assert search(c, "HEADER", "X-Tag", "alpha") == [2]
+    c.logout()

@@ -543,50 +543,11 @@ fail:
 	return -1;
 }
 
-/*
- * The messages a set names, as a mark per message: sequence numbers, or
- * UIDs (UID FETCH: * is the highest UID, and UIDs that no message has
- * are skipped).  NULL when a sequence number does not exist.
- */
+/* The messages a set names: see imap_set_marks(). */
 static uint8_t *
 fetch_members(struct fetch *f, struct imapcmd_seqset *set)
 {
-	struct mbox			*mb = f->p->mbox;
-	const struct imapcmd_range	*r;
-	uint8_t				*mark;
-	uint32_t			 lo, hi, t, max;
-	size_t				 i, j, a, b, mid;
-
-	max = f->uid ? (mb->n > 0 ? mb->msgs[mb->n - 1].uid : 0) :
-	    (uint32_t)mb->n;
-	if (!f->uid && (max == 0 || imapcmd_seqset_highest(set) > max))
-		return NULL;
-	mark = xcalloc(mb->n + 1, 1);
-	for (i = 0; i < imapcmd_seqset_nranges(set); i++) {
-		r = imapcmd_seqset_range(set, i);
-		lo = r->first == 0 ? max : r->first;
-		hi = r->last == 0 ? max : r->last;
-		if (lo > hi) {
-			t = lo;
-			lo = hi;
-			hi = t;
-		}
-		if (!f->uid) {
-			for (j = lo; j <= hi && j > 0; j++)
-				mark[j - 1] = 1;
-			continue;
-		}
-		for (a = 0, b = mb->n; a < b;) {
-			mid = a + (b - a) / 2;
-			if (mb->msgs[mid].uid < lo)
-				a = mid + 1;
-			else
-				b = mid;
-		}
-		for (j = a; j < mb->n && mb->msgs[j].uid <= hi; j++)
-			mark[j] = 1;
-	}
-	return mark;
+	return imap_set_marks(f->p->mbox, set, f->uid);
 }
 
 int

@@ -90,12 +90,10 @@ imap_write_seqs(struct imap *p, struct imapcmd *c, struct imapcmd_node *arg,
     int uid, uint32_t **seqs, size_t *n)
 {
 	const struct mbox		*mb = p->mbox;
-	const struct imapcmd_range	*r;
 	struct imapcmd_seqset		*set;
 	const char			*why;
 	uint8_t				*mark;
-	uint32_t			 lo, hi, t, max;
-	size_t				 i, j, a, b, mid;
+	size_t				 i;
 
 	*seqs = NULL;
 	*n = 0;
@@ -103,35 +101,9 @@ imap_write_seqs(struct imap *p, struct imapcmd *c, struct imapcmd_node *arg,
 	    (set = imapcmd_seqset_parse(arg->str, arg->len,
 	    imapcmd_reader_limits(p->reader)->ranges_max, &why)) == NULL)
 		return imap_bad(p, c, "invalid sequence set");
-	max = uid ? (mb->n > 0 ? mb->msgs[mb->n - 1].uid : 0) :
-	    (uint32_t)mb->n;
-	if (!uid && (max == 0 || imapcmd_seqset_highest(set) > max)) {
+	if ((mark = imap_set_marks(mb, set, uid)) == NULL) {
 		imapcmd_seqset_free(set);
 		return imap_bad(p, c, "invalid message sequence number");
-	}
-	mark = xcalloc(mb->n + 1, 1);
-	for (i = 0; i < imapcmd_seqset_nranges(set); i++) {
-		r = imapcmd_seqset_range(set, i);
-		lo = r->first == 0 ? max : r->first;
-		hi = r->last == 0 ? max : r->last;
-		if (lo > hi) {
-			t = lo;
-			lo = hi;
-			hi = t;
-		}
-		if (!uid) {
-			memset(mark + lo - 1, 1, hi - lo + 1);
-			continue;
-		}
-		for (a = 0, b = mb->n; a < b;) {
-			mid = a + (b - a) / 2;
-			if (mb->msgs[mid].uid < lo)
-				a = mid + 1;
-			else
-				b = mid;
-		}
-		for (j = a; j < mb->n && mb->msgs[j].uid <= hi; j++)
-			mark[j] = 1;
 	}
 	imapcmd_seqset_free(set);
 	*seqs = xreallocarray(NULL, mb->n + 1, sizeof(uint32_t));

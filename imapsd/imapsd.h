@@ -150,6 +150,8 @@ extern const struct imap_command imap_select_commands[];
 int		 imap_select_update(struct imap *, int flags);
 void		 imap_select_msgflags(struct imap *, uint32_t seq,
 		    struct imapcmd_buf *);
+uint8_t		*imap_set_marks(const struct mbox *, struct imapcmd_seqset *,
+		    int uid);
 /* imap_fetch.c: FETCH, and UID FETCH (uid 1) with its arguments */
 int		 imap_fetch(struct imap *, struct imapcmd *);
 int		 imap_fetch_run(struct imap *, struct imapcmd *,

@@ -12,23 +12,11 @@ import time
 
 import pytest
 
-from imapfix import Site, USERS, make_cert
+from imapfix import Site, USERS
 
 MSG = (b"From: Bob <bob@example.com>\nTo: ana@example.org\n"
        b"Subject: idle\n\nwake up\n")
 WAKE = 2.0      # seconds the issue allows
-
-
-@pytest.fixture(scope="module")
-def cert(tmp_path_factory):
-    return make_cert(str(tmp_path_factory.mktemp("cert")))
-
-
-@pytest.fixture
-def site(workdir, cert):
-    s = Site(workdir, cert)
-    with s:
-        yield s
 
 
 class Session:

@@ -14,22 +14,10 @@ import time
 import pytest
 
 import buzontest
-from imapfix import Site, make_cert
+from imapfix import Site
 from test_imapsd_fetch import SIMPLE, Session, files, make_folder, put
 
 KWFILE = "buzon-keywords"
-
-
-@pytest.fixture(scope="module")
-def cert(tmp_path_factory):
-    return make_cert(str(tmp_path_factory.mktemp("cert")))
-
-
-@pytest.fixture
-def site(workdir, cert):
-    s = Site(workdir, cert)
-    with s:
-        yield s
 
 
 def folder(site, dirname=""):

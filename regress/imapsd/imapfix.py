@@ -26,27 +26,9 @@ class Site(pop3fix.Site):
         self.conf = os.path.join(workdir, "imapsd.conf")
         self.logpath = os.path.join(workdir, "imapsd.log")
 
-    def write_conf(self):
-        empty = os.path.join(self.dir, "empty")
-        os.makedirs(empty, exist_ok=True)
-        os.chmod(empty, 0o755)
-        text = ("listen 127.0.0.1 %d imap\nlisten 127.0.0.1 %d imaps\n"
-                "tls_cert %s\ntls_key %s\nuser %s\nchroot %s\n"
-                "authd_socket %s\n" %
-                (self.imap, self.imaps, self.cert[0], self.cert[1],
-                 buzontest.daemon_user(), empty, self.authd.sock))
-        if self.plaintext:
-            text += "plaintext_networks %s\n" % self.plaintext
-        text += self.extra
-        with open(self.conf, "w") as f:
-            f.write(text)
-
-    def start(self):
-        self.authd.start()
-        self.write_conf()
-        return self.spawn(
-            [buzontest.binary("imapsd"), "-d", "-v", "-f", self.conf],
-            lambda: "event=start" in self.log())
+    def listen_lines(self):
+        return ("listen 127.0.0.1 %d imap\nlisten 127.0.0.1 %d imaps\n" %
+                (self.imap, self.imaps))
 
     # --- clients ---
 

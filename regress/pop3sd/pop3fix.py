@@ -57,15 +57,19 @@ class Site(buzontest.Service):
     def maildir(self, user="ana"):
         return os.path.join(self.homes[user], "Maildir")
 
+    def listen_lines(self):
+        return ("listen 127.0.0.1 %d pop3\nlisten 127.0.0.1 %d pop3s\n" %
+                (self.pop3, self.pop3s))
+
     def write_conf(self):
         empty = os.path.join(self.dir, "empty")
         os.makedirs(empty, exist_ok=True)
         os.chmod(empty, 0o755)
-        text = ("listen 127.0.0.1 %d pop3\nlisten 127.0.0.1 %d pop3s\n"
-                "tls_cert %s\ntls_key %s\nuser %s\nchroot %s\n"
-                "authd_socket %s\n" %
-                (self.pop3, self.pop3s, self.cert[0], self.cert[1],
-                 buzontest.daemon_user(), empty, self.authd.sock))
+        text = self.listen_lines() + (
+            "tls_cert %s\ntls_key %s\nuser %s\nchroot %s\n"
+            "authd_socket %s\n" %
+            (self.cert[0], self.cert[1], buzontest.daemon_user(), empty,
+             self.authd.sock))
         if self.plaintext:
             text += "plaintext_networks %s\n" % self.plaintext
         text += self.extra
@@ -76,7 +80,7 @@ class Site(buzontest.Service):
         self.authd.start()
         self.write_conf()
         return self.spawn(
-            [buzontest.binary("pop3sd"), "-d", "-v", "-f", self.conf],
+            [buzontest.binary(self.NAME), "-d", "-v", "-f", self.conf],
             lambda: "event=start" in self.log())
 
     def stop(self):

@@ -6,8 +6,10 @@
  */
 
 #include <sys/types.h>
+#include <sys/file.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +32,7 @@ struct login_ctx {
 
 static int	ctx_parse(struct login_ctx *, const char *, size_t);
 static int	store_start(struct imap *, struct store *);
+static int	user_slot(struct imap *);
 
 static const struct imap_command session_commands[] = {
 	{ "CAPABILITY", IMAP_AUTH | IMAP_SELECTED, imap_capability_cmd },
@@ -115,6 +118,34 @@ store_start(struct imap *p, struct store *st)
 	return 0;
 }
 
+/*
+ * One of the user's max_sessions_per_user slots, held until the process
+ * ends: an flock(2) on a file in the Maildir, so sessions of every
+ * address and every imapsd count.  -1 with errno EUSERS when all are
+ * held.
+ */
+static int
+user_slot(struct imap *p)
+{
+	char		name[64];
+	long long	i;
+	int		fd;
+
+	for (i = 0; i < p->conf->max_sessions_per_user; i++) {
+		snprintf(name, sizeof(name), "buzon-imap.%lld.lock", i);
+		if ((fd = openat(p->store->rootfd, name, O_RDWR | O_CREAT |
+		    O_CLOEXEC | O_NOFOLLOW, 0600)) == -1)
+			return -1;
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			p->slotfd = fd;
+			return 0;
+		}
+		close(fd);
+	}
+	errno = EUSERS;
+	return -1;
+}
+
 /* lib/login's session entry, as the mail user. */
 void
 imap_session(int fd, const struct auth_user *u, const struct login_info *info,
@@ -125,6 +156,7 @@ imap_session(int fd, const struct auth_user *u, const struct login_info *info,
 	struct login_ctx	 lc;
 	struct store		 st;
 	const char		*cmd;
+	int			 full;
 
 	memset(&p, 0, sizeof(p));
 	p.conf = x->conf;
@@ -140,7 +172,23 @@ imap_session(int fd, const struct auth_user *u, const struct login_info *info,
 	if (pledge("stdio rpath wpath cpath fattr flock", NULL) == -1)
 		fatal("imap session=%s event=pledge", info->id);
 	cmd = strcmp(lc.method, "login") == 0 ? "LOGIN" : "AUTHENTICATE";
-	if (store_start(&p, &st) == -1) {
+	p.slotfd = -1;
+	if (store_start(&p, &st) == 0 && user_slot(&p) == -1) {
+		full = errno == EUSERS;
+		if (full)
+			imap_log(&p, "event=refused user=%s reason="
+			    "max_sessions_per_user", u->name);
+		else
+			imap_log(&p, "event=store error=\"%s\" path=%s",
+			    strerror(errno), u->maildir);
+		iobuf_printf(p.io, "%s NO [%s] %s: %s\r\n", lc.tag,
+		    full ? "LIMIT" : "UNAVAILABLE", cmd, full ?
+		    "too many sessions of this user" :
+		    "the mailbox cannot be opened");
+		imap_flush(&p);
+		_exit(0);
+	}
+	if (p.store == NULL) {
 		iobuf_printf(p.io, "%s NO [UNAVAILABLE] %s: the mailbox "
 		    "cannot be opened\r\n", lc.tag, cmd);
 		imap_flush(&p);

@@ -40,6 +40,7 @@ struct imapsd_conf {
 	long long		 login_timeout;		/* seconds */
 	long long		 timeout;		/* seconds */
 	long long		 max_errors;
+	long long		 max_sessions_per_user;
 	const char		*ns_prefix;	/* namespace: "INBOX." or "" */
 };
 
@@ -75,6 +76,7 @@ struct imap {
 	struct store		*store;		/* the user's Maildir++ tree */
 	struct mbox		*mbox;		/* selected, or NULL */
 	int			 readonly;	/* EXAMINE */
+	int			 slotfd;	/* the user's session slot, locked */
 	uint32_t		 exists;	/* EXISTS as the client knows it */
 	uint32_t		 recent;	/* RECENT as last sent */
 };

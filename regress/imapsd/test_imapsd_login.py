@@ -242,3 +242,26 @@ def test_unsafe_maildir_refuses_the_login(site):
     finally:
         os.chmod(md, 0o700)
     assert site.login("ana").logout()[0] == "BYE"
+
+
+def test_sessions_per_user(workdir, cert):
+    """max_sessions_per_user counts logged-in sessions of one user from
+    any address; a slot comes free when a session ends."""
+    with Site(workdir, cert, conf="max_sessions_per_user 2\n") as s:
+        a, b = s.login("ana"), s.login("ana")
+        r = s.raw()
+        r.line()
+        assert r.cmd("x LOGIN ana ana-pw") == (
+            b"x NO [LIMIT] LOGIN: too many sessions of this user")
+        s.wait_log("event=refused user=ana reason=max_sessions_per_user")
+        other = s.login("bob")              # another user is not counted
+        a.logout()
+
+        def again():
+            try:
+                return s.login("ana").logout()[0] == "BYE"
+            except imaplib.IMAP4.error:     # a's process not gone yet
+                return False
+        buzontest.wait_for(again, 10, "a free slot")
+        b.logout()
+        other.logout()

@@ -47,7 +47,7 @@ def courier_layout(site):
 
 
 def test_courier_maildir_keeps_uids(site):
-    bases = courier_layout(site)
+    courier_layout(site)
     c = site.login()
     typ, data = c.lsub('""', "*")
     assert b'(\\HasNoChildren \\Sent) "." "INBOX.Sent"' in data, data

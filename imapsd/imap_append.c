@@ -38,6 +38,7 @@ append_date(const struct imapcmd_node *n, time_t *t)
 	struct mime_date	 d;
 	char			 buf[APPEND_DATE_LEN + 1];
 	size_t			 i;
+	int			 mday;
 
 	if (n->type != IMAPCMD_QUOTED || n->len != APPEND_DATE_LEN)
 		return -1;
@@ -65,8 +66,10 @@ append_date(const struct imapcmd_node *n, time_t *t)
 	}
 	memcpy(buf, n->str, sizeof(buf));
 	buf[2] = buf[6] = ' ';
+	/* Both day octets are digits (or a leading space) by now. */
+	mday = (buf[0] == ' ' ? 0 : buf[0] - '0') * 10 + (buf[1] - '0');
 	if (mime_date_parse(buf[0] == ' ' ? buf + 1 : buf, &d) == -1 ||
-	    d.mday != atoi(buf) || d.hour > 23 || d.min > 59 || d.sec > 60 ||
+	    d.mday != mday || d.hour > 23 || d.min > 59 || d.sec > 60 ||
 	    d.zone / 60 > 23 || d.zone / 60 < -23)
 		return -1;
 	*t = d.utc;

@@ -306,8 +306,6 @@ fetch_unload(struct fetch *f)
 static void
 fetch_date(struct imapcmd_buf *b, time_t t)
 {
-	static const char *const mon[] = { "Jan", "Feb", "Mar", "Apr",
-	    "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
 	struct tm	tm;
 	long		off;
 
@@ -315,7 +313,7 @@ fetch_date(struct imapcmd_buf *b, time_t t)
 		gmtime_r(&t, &tm);
 	off = tm.tm_gmtoff / 60;
 	imapcmd_buf_printf(b, "INTERNALDATE \"%02d-%s-%04d %02d:%02d:%02d "
-	    "%c%02ld%02ld\"", tm.tm_mday, mon[tm.tm_mon], tm.tm_year + 1900,
+	    "%c%02ld%02ld\"", tm.tm_mday, mime_months[tm.tm_mon], tm.tm_year + 1900,
 	    tm.tm_hour, tm.tm_min, tm.tm_sec, off < 0 ? '-' : '+',
 	    labs(off) / 60, labs(off) % 60);
 }

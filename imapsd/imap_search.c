@@ -137,26 +137,25 @@ static const struct {
 	{ "SENTSINCE", SK_SENTSINCE }
 };
 
-static const char *const months[] = { "jan", "feb", "mar", "apr", "may",
-	"jun", "jul", "aug", "sep", "oct", "nov", "dec" };
-
 /* RFC 3501 date: 1*2DIGIT "-" month "-" 4DIGIT, as yyyymmdd. */
 static int
 parse_date(const char *s, int *day)
 {
-	char	mon[4];
-	int	d, y, n, i;
+	int	d = 0, y = 0, m, i;
 
-	if (sscanf(s, "%2d-%3c-%4d%n", &d, mon, &y, &n) != 3 ||
-	    s[n] != '\0' || d < 1 || d > 31 || y < 1900 || y > 9999)
+	for (i = 0; i < 2 && s[i] >= '0' && s[i] <= '9'; i++)
+		d = d * 10 + (s[i] - '0');
+	if (i == 0 || s[i] != '-' || d < 1 || d > 31)
 		return -1;
-	mon[3] = '\0';
-	for (i = 0; i < 12; i++)
-		if (strcasecmp(mon, months[i]) == 0)
-			break;
-	if (i == 12)
+	s += i + 1;
+	if ((m = mime_month(s)) == 0 || s[3] != '-')
 		return -1;
-	*day = y * 10000 + (i + 1) * 100 + d;
+	s += 4;
+	for (i = 0; i < 4 && s[i] >= '0' && s[i] <= '9'; i++)
+		y = y * 10 + (s[i] - '0');
+	if (i != 4 || s[4] != '\0' || y < 1900)
+		return -1;
+	*day = y * 10000 + m * 100 + d;
 	return 0;
 }
 

@@ -297,6 +297,10 @@ struct mime_date {
 	time_t	utc;
 };
 
+/* "Jan" .. "Dec", as IMAP and RFC 5322 write them. */
+extern const char *const mime_months[12];
+/* The month (1..12) whose three letters start p, any case; 0 for none. */
+int	mime_month(const char *p);
 /* RFC 5322 date-time (obsolete forms included).  0 or -1. */
 int	mime_date_parse(const char *, struct mime_date *);
 /*

@@ -8,16 +8,15 @@
 
 #include <ctype.h>
 #include <stdlib.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 
 #include "mime.h"
 
-static const char *months[] = {
-	"jan", "feb", "mar", "apr", "may", "jun",
-	"jul", "aug", "sep", "oct", "nov", "dec"
+const char *const mime_months[12] = {
+	"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+	"Jul", "Aug", "Sep", "Oct", "Nov", "Dec"
 };
 
 static const struct {
@@ -113,12 +112,22 @@ days_utc(int y, int m, int d)
 }
 
 int
+mime_month(const char *p)
+{
+	int	i;
+
+	for (i = 0; i < 12; i++)
+		if (strncasecmp(p, mime_months[i], 3) == 0)
+			return i + 1;
+	return 0;
+}
+
+int
 mime_date_parse(const char *s, struct mime_date *d)
 {
 	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
 	    30, 31 };
 	const char	*p = skip(s);
-	size_t		 i;
 	int		 n;
 
 	memset(d, 0, sizeof(d[0]));
@@ -130,12 +139,8 @@ mime_date_parse(const char *s, struct mime_date *d)
 	if (number(&p, 2, &d->mday) < 1)
 		return -1;
 	p = skip(p);
-	for (i = 0; i < 12; i++)
-		if (strncasecmp(p, months[i], 3) == 0)
-			break;
-	if (i == 12)
+	if ((d->mon = mime_month(p)) == 0)
 		return -1;
-	d->mon = (int)i + 1;
 	while (isalpha((unsigned char)*p))
 		p++;
 	p = skip(p);

@@ -135,11 +135,20 @@ def test_bad_search_programs(site):
         ("n SEARCH " + " ".join(["SEEN"] * 300),
          b"n BAD search program too large"),
         ("o SEARCH HEADER \"a:b\" x", b"o BAD bad header field name"),
+        # sscanf would have taken a sign, blanks or a short year
+        ("q SEARCH SINCE +1-Jan-2020", b"q BAD bad date: want dd-Mon-yyyy"),
+        ('r SEARCH SINCE " 1-Jan-2020"', b"r BAD bad date: want dd-Mon-yyyy"),
+        ("s SEARCH SINCE 1-Jan-20", b"s BAD bad date: want dd-Mon-yyyy"),
+        ("t SEARCH SINCE 1-Janx2020", b"t BAD bad date: want dd-Mon-yyyy"),
+        ("u SEARCH SINCE 32-Jan-2020", b"u BAD bad date: want dd-Mon-yyyy"),
     ]
     for line, want in cases:
         assert r.cmd(line) == want
     assert r.cmd("p SEARCH UNSEEN") == b"* SEARCH 2 4"
     assert r.line() == b"p OK SEARCH completed"
+    assert r.cmd("v SEARCH SINCE 01-Jan-2000 BEFORE 1-jan-2100") == \
+        b"* SEARCH 1 2 3 4"
+    assert r.line() == b"v OK SEARCH completed"
 
 
 def test_header_fields_cached(site):

@@ -649,7 +649,9 @@ courier_imap(FILE *fp, struct uidlist *ul)
 	uint32_t	 uid;
 	int		 r, bad = 0;
 
+	/* Digits and blanks only: sscanf would take a sign. */
 	if (read_line(fp, line, UIDLIST_LINE_MAX) != 1 ||
+	    line[strspn(line, "0123456789 ")] != '\0' ||
 	    sscanf(line, "1 %" SCNu32 " %" SCNu32, &ul->uidvalidity,
 	    &ul->uidnext) != 2) {
 		free(line);
@@ -718,7 +720,8 @@ courier_pop3_line(char *line, int oldfmt, struct kept *k, uint32_t *uid,
 		return -1;
 	*uid = *uidv = 0;
 	if (!oldfmt) {
-		if (sscanf(sp, "%lu %lu:%lu", &size, &u, &v) != 3 ||
+		if (sp[strspn(sp, "0123456789 :")] != '\0' ||
+		    sscanf(sp, "%lu %lu:%lu", &size, &u, &v) != 3 ||
 		    u > UINT32_MAX || v > UINT32_MAX)
 			return -1;
 		*uid = u;
@@ -750,7 +753,8 @@ courier_pop3(FILE *fp, struct uidlist *ul, struct kept *k)
 	while ((r = read_line(fp, line, UIDLIST_LINE_MAX)) != 0) {
 		if (first && r == 1 && line[0] == '/') {
 			first = 0;
-			if (sscanf(line, "/%d %" SCNu32 " %" SCNu32, &ver,
+			if (line[1 + strspn(line + 1, "0123456789 ")] != '\0' ||
+			    sscanf(line, "/%d %" SCNu32 " %" SCNu32, &ver,
 			    &nextuid, &hv) != 3 || (ver != 2 && ver != 3)) {
 				log_warnx("event=uidlist file=%s error=\"unknown "
 				    "header\"", UIDLIST_COURIER_POP3);

@@ -215,6 +215,21 @@ test_courier(void)
 	CHECK_STR(uidl_of(&ul, "100.AAA.h,S=10"), "100.AAA.h,S=10");
 	CHECK_STR(uidl_of(&ul, "101.BBB.h"), "101.BBB.h");
 	uidlist_free(&ul);
+
+	/* A sign where a number belongs: the line (or file) is not taken. */
+	fresh();
+	put(UIDLIST_COURIER_POP3, "/2 9 77\n"
+	    "100.AAA.h,S=10:2,S 10 -3:77\n101.BBB.h 20 4:0\n");
+	CHECK(uidlist_sync(dirfd_, names, 2, NULL, NULL, &ul) == 0);
+	CHECK(ul.uidvalidity == 77 && uid_of(&ul, "100.AAA.h,S=10") == 9);
+	CHECK(uid_of(&ul, "101.BBB.h") == 10);
+	uidlist_free(&ul);
+	fresh();
+	put(UIDLIST_COURIER_IMAP, "1 -5 60\n7 100.AAA.h,S=10\n");
+	CHECK(uidlist_sync(dirfd_, names, 2, NULL, NULL, &ul) == 0);
+	CHECK(ul.uidvalidity != (uint32_t)-5 && uid_of(&ul, "100.AAA.h,S=10")
+	    != 7);
+	uidlist_free(&ul);
 }
 
 /* Writers in parallel: the file stays whole, no UID is given twice. */

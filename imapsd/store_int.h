@@ -77,6 +77,10 @@ void	store_cache_fill(struct mbox *, struct store_msg *,
 void	store_cache_unload(struct mbox *);
 void	store_blobs_free(struct store_blobs *);
 int	store_cache_vsize(struct mbox *, const char *base, uint64_t *vsize);
+const struct store_snap *store_cache_snap(struct mbox *);
+void	store_cache_take(struct mbox *);
+int	store_cache_stale(const struct mbox *);
+int	store_snap_eq(const struct store_snap *, const struct store_snap *);
 
 /* store_mbox.c */
 void	store_msg_clear(struct store_msg *);

@@ -151,6 +151,15 @@ gone(struct mbox *mb, struct store_msg *m, uint32_t oldseq, int flags,
 	mb->cache_dirty = 1;
 }
 
+/* The message's keywords the session's table knows. */
+static uint64_t
+kw_mask(const struct mbox *mb, const struct store_kwfile *kf,
+    const char *base)
+{
+	return store_kw_mask(kf, base) & (mb->kw.n >= 64 ? ~(uint64_t)0 :
+	    (((uint64_t)1 << mb->kw.n) - 1));
+}
+
 /* A message of the uid list: its file now, its flags and keywords. */
 static void
 update(struct mbox *mb, struct store_msg *m, const char *file,
@@ -168,9 +177,7 @@ update(struct mbox *mb, struct store_msg *m, const char *file,
 	if (newmsg && claimed_has(c, base))
 		m->flags |= STORE_RECENT;
 	if (kf != NULL)
-		m->keywords = store_kw_mask(kf, base) &
-		    (mb->kw.n >= 64 ? ~(uint64_t)0 :
-		    (((uint64_t)1 << mb->kw.n) - 1));
+		m->keywords = kw_mask(mb, kf, base);
 	if (newmsg)
 		store_cache_fill(mb, m, base);
 }
@@ -282,6 +289,19 @@ dirs_changed(struct mbox *mb, struct timespec *cur, struct timespec *new,
 	return changed;
 }
 
+static int
+uidlist_stat(struct mbox *mb, struct store_snap *s)
+{
+	struct stat	sb;
+
+	if (fstatat(mb->dirfd, UIDLIST_FILE, &sb, AT_SYMLINK_NOFOLLOW) == -1)
+		return -1;
+	s->ul_ino = sb.st_ino;
+	s->ul_size = sb.st_size;
+	s->ul_mtime = sb.st_mtim;
+	return 0;
+}
+
 /* The file's keyword table, appended to ours; 1 when it grew. */
 static int
 kw_table(struct mbox *mb, const struct store_kwfile *kf)
@@ -335,6 +355,13 @@ store_mbox_sync(struct mbox *mb, int flags, struct store_changes *ch)
 	}
 	mb->uidvalidity = ul.uidvalidity;
 	mb->uidnext = ul.uidnext;
+	mb->snap.uidvalidity = ul.uidvalidity;
+	mb->snap.uidnext = ul.uidnext;
+	mb->snap.cur = cur;
+	mb->snap.new = new;
+	/* What a later open may trust: mtimes older than their tick. */
+	mb->snap_ok = !ts_recent(&cur) && !ts_recent(&new) && c.n == 0 &&
+	    uidlist_stat(mb, &mb->snap) == 0;
 	/* Keywords only when their file moved (or first): it can be big. */
 	kfp = NULL;
 	if (((what & 2) || (flags & STORE_SYNC_FORCE)) &&
@@ -366,6 +393,57 @@ store_changes_free(struct store_changes *ch)
 	memset(ch, 0, sizeof(*ch));
 }
 
+/*
+ * A folder nobody changed since a session read it opens from the
+ * cache's record of that read: no readdir, no uid list, no sort.
+ */
+static int
+open_snapshot(struct mbox *mb)
+{
+	const struct store_snap	*s;
+	struct store_snap	 now;
+	struct store_kwfile	 kf;
+	struct stat		 sb, kw;
+	char			 base[STORE_FILE_MAX];
+	size_t			 i;
+
+	if ((s = store_cache_snap(mb)) == NULL ||
+	    fstatat(mb->dirfd, "cur", &sb, 0) == -1)
+		return -1;
+	now.cur = sb.st_mtim;
+	if (fstatat(mb->dirfd, "new", &sb, 0) == -1 ||
+	    uidlist_stat(mb, &now) == -1)
+		return -1;
+	now.new = sb.st_mtim;
+	now.uidvalidity = s->uidvalidity;
+	now.uidnext = s->uidnext;
+	if (ts_recent(&now.cur) || ts_recent(&now.new) ||
+	    !store_snap_eq(s, &now))
+		return -1;
+	if (fstatat(mb->dirfd, STORE_KEYWORDS_FILE, &kw, 0) == -1)
+		memset(&kw, 0, sizeof(kw));
+	store_cache_take(mb);
+	if (store_kw_load(mb->dirfd, &kf) == 0) {
+		kw_table(mb, &kf);
+		for (i = 0; kf.n > 0 && i < mb->n; i++)
+			if (uidlist_basename(mb->msgs[i].file + 4, base,
+			    sizeof(base)) == 0)
+				mb->msgs[i].keywords = kw_mask(mb, &kf, base);
+		store_kw_free(&kf);
+	}
+	mb->uidvalidity = now.uidvalidity;
+	mb->uidnext = now.uidnext;
+	mb->cur_mtime = now.cur;
+	mb->new_mtime = now.new;
+	mb->kw_mtime = kw.st_mtim;
+	mb->kw_ino = kw.st_ino;
+	mb->kw_size = kw.st_size;
+	mb->snap = now;
+	mb->snap_ok = 1;
+	mb->nrecent = 0;
+	return 0;
+}
+
 int
 store_mbox_open(struct store *st, const char *name, int readonly,
     struct mbox **out)
@@ -387,6 +465,10 @@ store_mbox_open(struct store *st, const char *name, int readonly,
 	mb->dirfd = fd;
 	mb->readonly = readonly;
 	store_cache_load(mb);
+	if (open_snapshot(mb) == 0) {
+		*out = mb;
+		return 0;
+	}
 	if (store_mbox_sync(mb, STORE_SYNC_FORCE, &ch) == -1) {
 		saved = errno;
 		store_mbox_close(mb);
@@ -405,7 +487,7 @@ store_mbox_close(struct mbox *mb)
 
 	if (mb == NULL)
 		return;
-	if (mb->cache_dirty && store_cache_write(mb) == -1)
+	if (store_cache_stale(mb) && store_cache_write(mb) == -1)
 		log_warn("event=cache-write folder=%s", mb->name);
 	for (i = 0; i < mb->n; i++)
 		store_msg_clear(&mb->msgs[i]);

@@ -401,10 +401,13 @@ store_escape(const char *s, char *buf, size_t size)
 int
 store_unescape(char *s)
 {
-	char	*r = s, *w = s;
+	char	*r, *w;
 	int	 hi, lo;
 
-	for (; *r != '\0'; r++) {
+	/* Most names have nothing escaped. */
+	if ((r = strchr(s, '%')) == NULL)
+		return *s == '\0' ? -1 : 0;
+	for (w = r; *r != '\0'; r++) {
 		if (*r != '%') {
 			*w++ = *r;
 			continue;

@@ -362,6 +362,7 @@ struct name_index {
 	size_t			*order;		/* indexes sorted by name */
 	char			*taken;
 	size_t			 n;
+	int			 dups;		/* a name is there twice */
 };
 
 static size_t
@@ -396,17 +397,30 @@ index_build(struct name_index *ix, const char *const *names, size_t n)
 	sort_names = names;
 	qsort(ix->order, n, sizeof(size_t), cmp_index_name);
 	sort_names = NULL;
+	ix->dups = 0;
+	for (i = 1; i < n && !ix->dups; i++)
+		ix->dups = strcmp(names[ix->order[i - 1]],
+		    names[ix->order[i]]) == 0;
 }
 
 /* Keeps the entries whose names are present; 1 when any was dropped. */
 static int
 drop_gone(struct uidlist *ul, struct name_index *ix)
 {
-	size_t	i, o = 0, k;
+	size_t	i, o = 0, k, hint;
 	int	changed = 0;
 
-	for (i = 0; i < ul->n; i++) {
-		k = index_find(ix, ul->e[i].name);
+	for (i = 0, hint = 0; i < ul->n; i++) {
+		/*
+		 * The folder is read in arrival order, the list is in it;
+		 * with a name twice, index_find() alone says which counts.
+		 */
+		if (!ix->dups && hint < ix->n &&
+		    strcmp(ix->names[hint], ul->e[i].name) == 0)
+			k = hint;
+		else
+			k = index_find(ix, ul->e[i].name);
+		hint = k + 1;
 		if (k == (size_t)-1 || ix->taken[k]) {
 			free(ul->e[i].name);
 			free(ul->e[i].uidl);

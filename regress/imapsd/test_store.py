@@ -384,7 +384,7 @@ def test_cache_survives_and_garbage_is_ignored(tools, md):
     spoil(good[:len(good) // 2])                        # truncated
     spoil(good.replace(b"(body)", b"(bodx)"))           # one octet changed
     spoil(b"\x00garbage\n" * 100)
-    spoil(good.replace(b"buzon-cache 1", b"buzon-cache 9"))
+    spoil(good.replace(b"buzon-cache 2", b"buzon-cache 9"))
 
 
 def test_cache_only_accelerates(tools, md):
@@ -397,6 +397,137 @@ def test_cache_only_accelerates(tools, md):
     t = tools()
     select(t)
     assert t.ok("info", "1").first("size")[0] != "0"
+
+
+def settle(md):
+    """Dates cur/ and new/ back a minute: a folder nobody touched."""
+    old = time.time() - 60
+    for sub in ("cur", "new"):
+        os.utime(os.path.join(md, sub), (old, old))
+
+
+def snap_line(md):
+    with open(os.path.join(md, "buzon-cache"), "rb") as f:
+        f.readline()
+        return f.readline().decode().rstrip("\n")
+
+
+def quiet_folder(tools, md):
+    """Three messages with flags, a keyword and a blob, read by a session
+    after the folder settled: its cache now records that read."""
+    bs = [put(md) for _ in range(3)]
+    t = tools()
+    select(t)
+    t.ok("store", "2", "+", "F")
+    t.ok("cput", "3", "0", "(env)")
+    t.ok("close")
+    assert snap_line(md) == "S -"       # cur/ had just changed
+    settle(md)
+    t = tools()
+    select(t)
+    want = t.msgs()
+    t.ok("close")
+    assert snap_line(md) != "S -"
+    return bs, want
+
+
+def test_quiet_folder_opens_from_its_snapshot(tools, md):
+    bs, want = quiet_folder(tools, md)
+    t = tools()
+    assert select(t)["exists"] == 3
+    assert t.msgs() == want
+    assert t.ok("cget", "3", "0").first("blob") == ["(env)"]
+    # The snapshot is what was read: a rename hidden from the mtime of
+    # cur/ (no real writer can do that) shows it was used, not a scan.
+    t.ok("close")
+    cur = os.path.join(md, "cur")
+    st = os.stat(cur)
+    os.rename(os.path.join(cur, bs[0] + ":2,"),
+              os.path.join(cur, bs[0] + ":2,S"))
+    os.utime(cur, ns=(st.st_atime_ns, st.st_mtime_ns))
+    t = tools()
+    select(t)
+    assert t.msgs() == want
+    # it finds the message again by its base name all the same
+    t.ok("cat", "1", os.path.join(os.path.dirname(md), "o"))
+    t.ok("close")
+
+
+def test_any_change_outdates_the_snapshot(tools, md, workdir):
+    bs, want = quiet_folder(tools, md)
+    # another client's flag change: cur/ moves
+    os.rename(os.path.join(md, "cur", bs[0] + ":2,"),
+              os.path.join(md, "cur", bs[0] + ":2,S"))
+    t = tools()
+    select(t)
+    assert t.msgs()[0][2] == "S"
+    t.ok("close")
+    # a delivery: new/ moves; the message is \Recent and numbered
+    put(md, sub="new")
+    t = tools()
+    assert select(t)["recent"] == 1
+    assert [m[1] for m in t.msgs()] == [1, 2, 3, 4]
+    t.ok("close")
+    # an expunge by another
+    settle(md)
+    t = tools()
+    select(t)
+    t.ok("close")
+    os.unlink(os.path.join(md, find(md, bs[1])))
+    t = tools()
+    assert select(t)["exists"] == 3
+    t.ok("close")
+    # the uid list replaced (a new UIDVALIDITY): no stale numbers
+    settle(md)
+    t = tools()
+    select(t)
+    assert [m[1] for m in t.msgs()] == [1, 3, 4]
+    t.ok("close")
+    os.unlink(os.path.join(md, "buzon-uidlist"))
+    t = tools()
+    select(t)
+    assert [m[1] for m in t.msgs()] == [1, 2, 3]
+    t.ok("close")
+
+
+def test_snapshot_keeps_keywords_and_examine(tools, md):
+    put(md)
+    put(md)
+    t = tools()
+    select(t)
+    t.ok("store", "1", "+", "-", "Junk")
+    t.ok("close")
+    settle(md)
+    t = tools()
+    select(t)
+    want = t.msgs()
+    t.ok("close")
+    assert want[0][3] == "Junk"
+    t = tools()
+    select(t, ro=True)
+    assert t.msgs() == want
+    t.ok("close")
+    # a keyword set by another session is seen, though cur/ kept still
+    t = tools()
+    select(t)
+    t.ok("store", "2", "+", "-", "Junk")
+    t.ok("close")
+    t = tools()
+    select(t)
+    assert [m[3] for m in t.msgs()] == ["Junk", "Junk"]
+    t.ok("close")
+
+
+def test_garbled_snapshot_is_ignored(tools, md):
+    quiet_folder(tools, md)
+    cache = os.path.join(md, "buzon-cache")
+    data = open(cache, "rb").read()
+    with open(cache, "wb") as f:
+        f.write(data.replace(b"\nS ", b"\nS 0", 1))
+    t = tools()
+    assert select(t)["exists"] == 3
+    t.ok("close")
+    assert "event=cache error=garbled" in t.log()
 
 
 # --- a storm of other processes ---

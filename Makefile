@@ -90,7 +90,8 @@ POP3SD_HDRS=	pop3sd/pop3sd.h
 IMAPSD_PROGS=	$(OBJDIR)/imapsd
 IMAPSD_SRCS=	imapsd/imapsd.c imapsd/imapsd_conf.c imapsd/imap_io.c \
 		imapsd/imap_preauth.c imapsd/imap_session.c \
-		imapsd/imap_mailbox.c imapsd/imap_list.c imapsd/imap_select.c \
+		imapsd/imap_mailbox.c imapsd/imap_list.c imapsd/imap_listx.c \
+		imapsd/imap_select.c \
 		imapsd/imap_fetch.c imapsd/imap_search.c imapsd/imap_idle.c \
 		imapsd/imap_store.c imapsd/imap_copy.c imapsd/imap_append.c \
 		$(STORE_SRCS)

@@ -154,7 +154,8 @@ imap_capability(const struct imap *p)
 	strlcpy(buf, "IMAP4rev1 LITERAL+ ID", sizeof(buf));
 	if (p->state != IMAP_NOTAUTH) {
 		/* imap_mailbox.c, imap_list.c */
-		strlcat(buf, " NAMESPACE CHILDREN SPECIAL-USE", sizeof(buf));
+		strlcat(buf, " NAMESPACE CHILDREN SPECIAL-USE LIST-EXTENDED"
+		    " LIST-STATUS", sizeof(buf));
 		strlcat(buf, " UNSELECT", sizeof(buf));	/* imap_select.c */
 		strlcat(buf, " IDLE ENABLE", sizeof(buf));	/* imap_idle.c */
 		/* imap_store.c, imap_copy.c, imap_append.c */

@@ -1,6 +1,7 @@
 /*
  * LIST and LSUB (RFC 3501 6.3.8, 6.3.9) with the CHILDREN (RFC 3348) and
- * SPECIAL-USE (RFC 6154) attributes.  The reference and the pattern are
+ * SPECIAL-USE (RFC 6154) attributes; any other form of LIST is the
+ * extended one (imap_listx.c).  The reference and the pattern are
  * joined and matched against each folder's name as the client sees it
  * (namespace prefix, modified UTF-7): "*" matches anything, "%" anything
  * but the separator "."; INBOX matches in any case.
@@ -28,20 +29,15 @@ struct list_out {
 	size_t		 sent;
 };
 
-static int	list_arg(struct imapcmd_node *, const char **);
-static char	*list_pattern(const char *, const char *);
-static int	list_match(const char *, const char *);
-static char	*wire_name(struct imap *, const char *);
-static int	folder_attrs(struct imap *, const struct store_list *, size_t);
 static void	list_one(struct list_out *, const char *, int,
 		    enum store_special);
 static int	list_start(struct imap *, struct imapcmd *, const char *,
 		    struct list_out *);
-static int	lsub_has(char **, size_t, const char *);
 static int	lsub_hidden_child(struct list_out *, char **, size_t,
 		    const char *);
 static void	lsub_missing(struct list_out *, const struct store_list *,
 		    char **, size_t);
+static int	imap_list_basic(struct imap *, struct imapcmd *);
 
 void
 imap_untagged_buf(struct imap *p, const struct imapcmd_buf *b)
@@ -55,8 +51,8 @@ imap_untagged_buf(struct imap *p, const struct imapcmd_buf *b)
  * list-mailbox: an astring, or an atom with the wildcards "%" and "*"
  * (the parser lets nothing else into an atom but a leading "\").
  */
-static int
-list_arg(struct imapcmd_node *n, const char **s)
+int
+imap_list_arg(struct imapcmd_node *n, const char **s)
 {
 	size_t	len;
 
@@ -74,8 +70,8 @@ list_arg(struct imapcmd_node *n, const char **s)
  * ("%*" is "*", "%%" is "%"), and a leading INBOX in any case upper
  * case.  NULL when too long.
  */
-static char *
-list_pattern(const char *ref, const char *pat)
+char *
+imap_list_pattern(const char *ref, const char *pat)
 {
 	char	*all, *r, *w;
 
@@ -102,8 +98,8 @@ list_pattern(const char *ref, const char *pat)
  * pattern with more fixed octets than the name cannot match, so the
  * work is bounded by the name's length squared.
  */
-static int
-list_match(const char *pat, const char *name)
+int
+imap_list_match(const char *pat, const char *name)
 {
 	const char	*q;
 	size_t		 nn = strlen(name), j, fixed = 0;
@@ -138,8 +134,8 @@ list_match(const char *pat, const char *name)
 }
 
 /* The folder's name as the client sees it, unquoted; NULL if none. */
-static char *
-wire_name(struct imap *p, const char *name)
+char *
+imap_list_wire_name(struct imap *p, const char *name)
 {
 	const char	*errstr;
 	char		*enc, *w;
@@ -154,8 +150,8 @@ wire_name(struct imap *p, const char *name)
 }
 
 /* Under courier's "INBOX." every folder is below INBOX. */
-static int
-folder_attrs(struct imap *p, const struct store_list *l, size_t i)
+int
+imap_list_attrs(struct imap *p, const struct store_list *l, size_t i)
 {
 	if (store_name_is_inbox(l->f[i].name) && *p->conf->ns_prefix != '\0' &&
 	    l->n > 1)
@@ -205,8 +201,8 @@ list_start(struct imap *p, struct imapcmd *c, const char *verb,
 	memset(o, 0, sizeof(*o));
 	o->p = p;
 	o->verb = verb;
-	if (c->nargs != 2 || list_arg(c->args, &ref) == -1 ||
-	    list_arg(c->args->next, &pat) == -1) {
+	if (c->nargs != 2 || imap_list_arg(c->args, &ref) == -1 ||
+	    imap_list_arg(c->args->next, &pat) == -1) {
 		imap_bad(p, c, "%s takes a reference and a mailbox pattern",
 		    verb);
 		return 1;
@@ -223,15 +219,28 @@ list_start(struct imap *p, struct imapcmd *c, const char *verb,
 		imap_ok(p, c, "LIST completed");
 		return 1;
 	}
-	if ((o->pattern = list_pattern(ref, pat)) == NULL) {
+	if ((o->pattern = imap_list_pattern(ref, pat)) == NULL) {
 		imap_bad(p, c, "%s: the pattern is too long", verb);
 		return 1;
 	}
 	return 0;
 }
 
+/*
+ * RFC 3501 LIST: two arguments, neither a list, answered as it always
+ * was; anything else is the extended form (imap_listx(), below).
+ */
 int
 imap_list(struct imap *p, struct imapcmd *c)
+{
+	if (c->nargs == 2 && c->args->type != IMAPCMD_LIST &&
+	    c->args->next->type != IMAPCMD_LIST)
+		return imap_list_basic(p, c);
+	return imap_list_extended(p, c);
+}
+
+static int
+imap_list_basic(struct imap *p, struct imapcmd *c)
 {
 	struct list_out	 o;
 	struct store_list l;
@@ -246,10 +255,10 @@ imap_list(struct imap *p, struct imapcmd *c)
 		return imap_mailbox_fail(p, c, "LIST");
 	}
 	for (i = 0; i < l.n; i++) {
-		if ((w = wire_name(p, l.f[i].name)) == NULL)
+		if ((w = imap_list_wire_name(p, l.f[i].name)) == NULL)
 			continue;
-		attrs = folder_attrs(p, &l, i);
-		if (list_match(o.pattern, w))
+		attrs = imap_list_attrs(p, &l, i);
+		if (imap_list_match(o.pattern, w))
 			list_one(&o, l.f[i].name, attrs, l.f[i].special);
 		free(w);
 	}
@@ -258,8 +267,8 @@ imap_list(struct imap *p, struct imapcmd *c)
 	return imap_ok(p, c, "LIST completed");
 }
 
-static int
-lsub_has(char **subs, size_t n, const char *name)
+int
+imap_list_subscribed(char **subs, size_t n, const char *name)
 {
 	size_t	i;
 
@@ -285,9 +294,9 @@ lsub_hidden_child(struct list_out *o, char **subs, size_t n,
 	for (i = 0; i < n && !hidden; i++) {
 		if (strncmp(subs[i], name, len) != 0 || subs[i][len] != '.')
 			continue;
-		if ((w = wire_name(o->p, subs[i])) == NULL)
+		if ((w = imap_list_wire_name(o->p, subs[i])) == NULL)
 			continue;
-		hidden = !list_match(o->pattern, w);
+		hidden = !imap_list_match(o->pattern, w);
 		free(w);
 	}
 	return hidden;
@@ -307,9 +316,9 @@ lsub_missing(struct list_out *o, const struct store_list *l, char **subs,
 			    (store_name_is_inbox(subs[i]) &&
 			    store_name_is_inbox(l->f[k].name)))
 				break;
-		if (k < l->n || (w = wire_name(o->p, subs[i])) == NULL)
+		if (k < l->n || (w = imap_list_wire_name(o->p, subs[i])) == NULL)
 			continue;
-		if (list_match(o->pattern, w))
+		if (imap_list_match(o->pattern, w))
 			list_one(o, subs[i], STORE_LIST_NOSELECT | LIST_BARE,
 			    0);
 		free(w);
@@ -334,15 +343,15 @@ imap_lsub(struct imap *p, struct imapcmd *c)
 	if (store_list(p->store, &l) == -1)
 		memset(&l, 0, sizeof(l));
 	for (i = 0; i < l.n; i++) {
-		if ((w = wire_name(p, l.f[i].name)) == NULL)
+		if ((w = imap_list_wire_name(p, l.f[i].name)) == NULL)
 			continue;
-		attrs = folder_attrs(p, &l, i);
-		if (lsub_has(subs, nsubs, l.f[i].name)) {
-			if (list_match(o.pattern, w))
+		attrs = imap_list_attrs(p, &l, i);
+		if (imap_list_subscribed(subs, nsubs, l.f[i].name)) {
+			if (imap_list_match(o.pattern, w))
 				list_one(&o, l.f[i].name, attrs,
 				    l.f[i].special);
 		} else if ((attrs & STORE_LIST_CHILDREN) &&
-		    list_match(o.pattern, w) &&
+		    imap_list_match(o.pattern, w) &&
 		    lsub_hidden_child(&o, subs, nsubs, l.f[i].name))
 			list_one(&o, l.f[i].name, STORE_LIST_NOSELECT |
 			    LIST_BARE, 0);
@@ -354,3 +363,4 @@ imap_lsub(struct imap *p, struct imapcmd *c)
 	free(o.pattern);
 	return imap_ok(p, c, "LSUB completed");
 }
+

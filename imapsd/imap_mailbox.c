@@ -30,6 +30,7 @@ enum status_item {
 	STATUS_UNSEEN,
 	STATUS_NITEMS
 };
+_Static_assert(STATUS_NITEMS == IMAP_STATUS_ITEMS, "IMAP_STATUS_ITEMS");
 
 static const char *const status_names[STATUS_NITEMS] = {
 	"MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN"
@@ -41,7 +42,6 @@ static char	*mailbox_arg(struct imap *, struct imapcmd *,
 		    struct imapcmd_node *, int);
 static int	is_selected(struct imap *, const char *);
 static void	status_selected(struct imap *, struct store_status *);
-static int	status_items(struct imapcmd_node *, int *, size_t *);
 static uint32_t	status_value(const struct store_status *, int);
 static int	imap_create(struct imap *, struct imapcmd *);
 static int	imap_delete(struct imap *, struct imapcmd *);
@@ -363,7 +363,10 @@ is_selected(struct imap *p, const char *name)
 
 /*
  * RFC 3501 6.3.10 note: STATUS of the selected mailbox answers what
- * this session sees (its \Recent messages left new/ when it selected).
+ * this session sees, as LIST RETURN (STATUS) must (RFC 5819): the last
+ * EXISTS and RECENT sent, its \Recent messages that left new/ when it
+ * selected, and the messages others expunged that it has not been told
+ * of yet (STORE_M_GONE, still numbered).
  */
 static void
 status_selected(struct imap *p, struct store_status *s)
@@ -373,8 +376,6 @@ status_selected(struct imap *p, struct store_status *s)
 
 	memset(s, 0, sizeof(*s));
 	for (i = 0; i < mb->n; i++) {
-		if (mb->msgs[i].flags & STORE_M_GONE)
-			continue;
 		s->messages++;
 		if (!(mb->msgs[i].flags & STORE_SEEN))
 			s->unseen++;
@@ -385,23 +386,22 @@ status_selected(struct imap *p, struct store_status *s)
 	s->uidvalidity = mb->uidvalidity;
 }
 
-/* The items asked for, in order, each at most once; -1 when bad. */
-static int
-status_items(struct imapcmd_node *list, int *items, size_t *n)
+int
+imap_status_items(struct imapcmd_node *list, struct imap_status_items *si)
 {
 	struct imapcmd_node	*a;
 	size_t			 i;
 
-	*n = 0;
+	si->n = 0;
 	if (list == NULL || list->type != IMAPCMD_LIST || list->nchild == 0)
 		return -1;
 	for (a = list->child; a != NULL; a = a->next) {
 		for (i = 0; i < STATUS_NITEMS; i++)
 			if (imapcmd_atom_is(a, status_names[i]))
 				break;
-		if (i == STATUS_NITEMS || *n >= STATUS_NITEMS)
+		if (i == STATUS_NITEMS || si->n >= IMAP_STATUS_ITEMS)
 			return -1;
-		items[(*n)++] = (int)i;
+		si->item[si->n++] = (int)i;
 	}
 	return 0;
 }
@@ -423,36 +423,54 @@ status_value(const struct store_status *s, int item)
 	}
 }
 
+int
+imap_status_get(struct imap *p, const char *name, struct store_status *s)
+{
+	if (is_selected(p, name)) {
+		status_selected(p, s);
+		return 0;
+	}
+	return store_status(p->store, name, s);
+}
+
+void
+imap_status_send(struct imap *p, const char *name,
+    const struct imap_status_items *si, const struct store_status *s)
+{
+	struct imapcmd_buf	 b;
+	size_t			 i;
+
+	imapcmd_buf_init(&b, 0);
+	imapcmd_buf_add(&b, "STATUS ", 7);
+	if (imap_mailbox_put(p, &b, name) == 0) {
+		for (i = 0; i < si->n; i++)
+			imapcmd_buf_printf(&b, "%s%s %u", i == 0 ? " (" : " ",
+			    status_names[si->item[i]],
+			    status_value(s, si->item[i]));
+		imapcmd_buf_add(&b, ")", 1);
+		imap_untagged_buf(p, &b);
+	}
+	imapcmd_buf_free(&b);
+}
+
 static int
 imap_status(struct imap *p, struct imapcmd *c)
 {
+	struct imap_status_items si;
 	struct store_status	 s;
-	struct imapcmd_buf	 b;
-	int			 items[STATUS_NITEMS];
-	size_t			 n, i;
 	char			*name;
 
-	if (c->nargs != 2 || status_items(c->args->next, items, &n) == -1)
+	if (c->nargs != 2 || imap_status_items(c->args->next, &si) == -1)
 		return imap_bad(p, c, "STATUS takes a mailbox name and a list "
 		    "of MESSAGES RECENT UIDNEXT UIDVALIDITY UNSEEN");
 	if ((name = mailbox_arg(p, c, c->args, 0)) == NULL)
 		return 0;
-	if (is_selected(p, name))
-		status_selected(p, &s);
-	else if (store_status(p->store, name, &s) == -1) {
+	if (imap_status_get(p, name, &s) == -1) {
 		imap_mailbox_fail(p, c, "STATUS");
 		free(name);
 		return 0;
 	}
-	imapcmd_buf_init(&b, 0);
-	imapcmd_buf_add(&b, "STATUS ", 7);
-	imap_mailbox_put(p, &b, name);
-	for (i = 0; i < n; i++)
-		imapcmd_buf_printf(&b, "%s%s %u", i == 0 ? " (" : " ",
-		    status_names[items[i]], status_value(&s, items[i]));
-	imapcmd_buf_add(&b, ")", 1);
-	imap_untagged_buf(p, &b);
-	imapcmd_buf_free(&b);
+	imap_status_send(p, name, &si, &s);
 	free(name);
 	return imap_ok(p, c, "STATUS completed");
 }

@@ -134,9 +134,39 @@ int		 imap_mailbox_put(struct imap *, struct imapcmd_buf *,
 /* A failed store call as NO with its RFC 5530 code (from errno). */
 int		 imap_mailbox_fail(struct imap *, struct imapcmd *,
 		    const char *what);
-/* imap_list.c: LIST and LSUB for the table above */
+/*
+ * STATUS items (RFC 3501 6.3.10) as STATUS and LIST RETURN (STATUS
+ * (...)) (RFC 5819) take them: 1 to IMAP_STATUS_ITEMS names, kept in
+ * the order asked for; -1 when the list is bad.
+ */
+#define IMAP_STATUS_ITEMS	5
+struct imap_status_items {
+	int	item[IMAP_STATUS_ITEMS];
+	size_t	n;
+};
+struct store_status;
+int		 imap_status_items(struct imapcmd_node *,
+		    struct imap_status_items *);
+/* The selected folder as this session sees it, others from the store. */
+int		 imap_status_get(struct imap *, const char *name,
+		    struct store_status *);
+/* "* STATUS name (item value ...)" */
+void		 imap_status_send(struct imap *, const char *name,
+		    const struct imap_status_items *,
+		    const struct store_status *);
+/* imap_list.c: LIST (RFC 3501, 5258, 5819) and LSUB for the table above */
 int		 imap_list(struct imap *, struct imapcmd *);
 int		 imap_lsub(struct imap *, struct imapcmd *);
+/* What imap_listx.c's extended LIST shares with them. */
+struct store_list;
+int		 imap_list_extended(struct imap *, struct imapcmd *);
+int		 imap_list_arg(struct imapcmd_node *, const char **);
+char		*imap_list_pattern(const char *ref, const char *pat);
+int		 imap_list_match(const char *pat, const char *name);
+char		*imap_list_wire_name(struct imap *, const char *name);
+int		 imap_list_attrs(struct imap *, const struct store_list *,
+		    size_t);
+int		 imap_list_subscribed(char **subs, size_t n, const char *name);
 /* "* " and a response built in a buffer (it may hold literals). */
 void		 imap_untagged_buf(struct imap *, const struct imapcmd_buf *);
 

@@ -281,6 +281,12 @@ idle_run(struct imap *p)
 		log_debug("imap session=%s event=idle watch=poll "
 		    "error=\"%s\"", p->info->id, strerror(errno));
 	deadline = idle_now_ms() + p->conf->timeout * 1000;
+	/* What changed before the watch began, or was held back. */
+	imap_select_update(p, 0);
+	if (imap_flush(p) == -1 || p->state == IMAP_LOGOUT) {
+		idle_watch_close(&w);
+		return IDLE_LOGOUT;
+	}
 	for (;;) {
 		if ((r = idle_wait(p, &w, deadline)) == 1)
 			break;

@@ -250,7 +250,8 @@ set_key(struct sparse *sp, enum skey_type type, const char *s, size_t len)
 
 	if ((k = skey_new(sp, type)) == NULL)
 		return NULL;
-	if ((k->set = imapcmd_seqset_parse(s, len, 1000, &err)) == NULL) {
+	if ((k->set = imapcmd_seqset_parse(s, len,
+	    imapcmd_reader_limits(sp->p->reader)->ranges_max, &err)) == NULL) {
 		sp->err = "bad sequence set";
 		free(k);
 		return NULL;
@@ -407,6 +408,8 @@ parse_keys(struct sparse *sp)
 	}
 	if (head != NULL && head->next == NULL)
 		return head;
+	/* Keys side by side: their AND is no key of the client's. */
+	sp->nkeys--;
 	if ((and = skey_new(sp, SK_AND)) == NULL) {
 		skey_free(head);
 		return NULL;

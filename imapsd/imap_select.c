@@ -334,7 +334,8 @@ imap_select_update(struct imap *p, int flags)
 		return 0;
 	if (store_mbox_sync(p->mbox, flags & ~IMAP_UPDATE_UID, &ch) == -1) {
 		if (errno == ESTALE) {
-			imap_bye(p, "[UIDVALIDITY] the mailbox was reset; "
+			/* No code: [UIDVALIDITY] must carry a number. */
+			imap_bye(p, "the mailbox's UIDVALIDITY changed; "
 			    "select it again", "uidvalidity");
 			return -1;
 		}

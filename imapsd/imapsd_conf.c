@@ -42,7 +42,7 @@ static const struct config_keyword imapsd_keywords[] = {
 	    NULL },
 	{ "max_sessions_per_user", CONF_NUMBER, OFF(max_sessions_per_user), 1,
 	    1000, "20", NULL, NULL },
-	{ "namespace", CONF_FUNC, 0, 0, 0, NULL, conf_namespace_parse,
+	{ "namespace", CONF_FUNC, 0, 0, 1, NULL, conf_namespace_parse,
 	    conf_namespace_print }
 };
 

@@ -291,7 +291,8 @@ parse_line(struct config_ctx *c, const char *file, int lineno, char *line,
 	seen = &c->seen[k - c->table];
 	if (k->type == CONF_LIST && !*seen)
 		list_clear((struct config_list *)((char *)c->conf + k->offset));
-	else if (k->type != CONF_LIST && k->type != CONF_FUNC && *seen) {
+	else if (*seen && k->type != CONF_LIST &&
+	    (k->type != CONF_FUNC || k->max == 1)) {
 		snprintf(err, sizeof(err), "%s given twice", k->name);
 		config_error(c, file, lineno, err);
 		return;

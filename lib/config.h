@@ -43,7 +43,7 @@ struct config_keyword {
 	enum config_type type;
 	size_t		 offset;	/* into the program's structure */
 	long long	 min;
-	long long	 max;
+	long long	 max;		/* CONF_FUNC: 1 one line, 0 any */
 	const char	*dflt;		/* NULL: no default */
 	/* CONF_FUNC only: argv[0] is the keyword; fill err, return -1 to refuse. */
 	int		(*parse)(void *conf, int argc, char **argv, char *err,

@@ -33,7 +33,8 @@ struct iobuf;
 #define IMAPCMD_DEPTH_MAX	32		/* parenthesis nesting */
 #define IMAPCMD_ARGS_MAX	4096		/* argument nodes, all levels */
 #define IMAPCMD_RANGES_MAX	10000		/* ranges of a sequence set */
-#define IMAPCMD_PARTS_MAX	64		/* numbers in a section part */
+#define IMAPCMD_PARTS_MAX	100		/* numbers in a section part, as
+						   deep as lib/mime nests */
 #define IMAPCMD_QUOTED_MAX	1024		/* longest string sent quoted */
 
 struct imapcmd_limits {

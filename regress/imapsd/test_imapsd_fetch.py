@@ -499,8 +499,8 @@ def test_uidvalidity_change_ends_session(site):
         f.write(first.replace(" %d " % v, " %d " % (v + 1)) + "\n" + rest)
     os.utime(os.path.join(md, "cur"), (time.time() + 5, time.time() + 5))
     lines, tagged = s.cmd("NOOP")
-    assert lines == [b"* BYE [UIDVALIDITY] the mailbox was reset; select "
-                     b"it again"]
+    assert lines == [b"* BYE the mailbox's UIDVALIDITY changed; select it "
+                     b"again"]
     assert s.r.closed()
     assert "result=uidvalidity" in site.log()
 

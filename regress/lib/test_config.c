@@ -27,6 +27,7 @@ struct testconf {
 	long long		 mode;
 	struct config_list	 allow;
 	int			 pairs;
+	int			 onces;
 };
 
 static int
@@ -48,6 +49,20 @@ print_pair(void *c, FILE *fp)
 	fprintf(fp, "pair count %d\n", ((struct testconf *)c)->pairs);
 }
 
+/* A keyword of its own parser that one line only may give. */
+static int
+parse_once(void *c, int argc, char **argv, char *err, size_t errlen)
+{
+	((struct testconf *)c)->onces++;
+	return 0;
+}
+
+static void
+print_once(void *c, FILE *fp)
+{
+	fprintf(fp, "once count %d\n", ((struct testconf *)c)->onces);
+}
+
 static const struct config_keyword table[] = {
 	{ "name", CONF_STRING, offsetof(struct testconf, name), 0, 0,
 	    "default name", NULL, NULL },
@@ -64,6 +79,7 @@ static const struct config_keyword table[] = {
 	{ "allow", CONF_LIST, offsetof(struct testconf, allow), 0, 0,
 	    "root", NULL, NULL },
 	{ "pair", CONF_FUNC, 0, 0, 0, NULL, parse_pair, print_pair },
+	{ "once", CONF_FUNC, 0, 0, 1, NULL, parse_once, print_once },
 };
 
 static char *

@@ -1,13 +1,24 @@
 /*
  * FETCH and UID FETCH (RFC 3501 6.4.5, 6.4.8, 7.4.2).  The data items
- * are parsed once into a list; each message is then answered in one
- * buffer, so that a message whose file another process removed is left
- * out whole (and the command answered NO [EXPUNGEISSUED], RFC 5530)
- * instead of half written.  Files are mapped only when an item needs
- * them; ENVELOPE, BODY and BODYSTRUCTURE go into the store's cache so
- * that the next FETCH of the folder does not parse them again.  Every
- * octet count and literal is of the CR LF view of the message
- * (lib/mime.h), which is what RFC822.SIZE counts.
+ * are parsed once into a list; each message is then answered in two
+ * steps.  First every item is worked out: the text of the response goes
+ * into one buffer, and a literal taken from the message file is only
+ * recorded there as a segment (where in the text it goes, which range
+ * of the mapped file, which window of its CR LF view).  Everything that
+ * can fail (open, map, parse, section, sizes) happens in that step, so
+ * a message whose file another process removed is left out whole (and
+ * the command answered NO [EXPUNGEISSUED], RFC 5530) instead of half
+ * written.  Then the text is written with each segment streamed from the
+ * mapping in FETCH_CHUNK pieces: a session holds a few hundred kilobytes
+ * whatever the size of the message, and the mapping stays valid when
+ * the file is removed meanwhile.
+ *
+ * Files are mapped only when an item needs them; ENVELOPE, BODY and
+ * BODYSTRUCTURE go into the store's cache so that the next FETCH of the
+ * folder does not parse them again.  Every octet count and literal is
+ * of the CR LF view of the message (lib/mime.h), which is what
+ * RFC822.SIZE counts.  A literal is CHAR8 (RFC 3501 9): a NUL of the
+ * message is sent as 0x80, as Dovecot does, which keeps every count.
  */
 
 #include <sys/types.h>
@@ -28,6 +39,8 @@
 #include "xmalloc.h"
 
 #define FETCH_FLUSH		(256 * 1024)	/* octets between flushes */
+#define FETCH_CHUNK		(64 * 1024)	/* octets streamed at a time */
+#define FETCH_NUL		0x80		/* sent in place of a NUL */
 
 enum fetch_kind {
 	FETCH_UID,
@@ -49,6 +62,13 @@ struct fetch_item {
 	struct mime_section		 ms;	/* for mime_section_get() */
 };
 
+/* A literal's octets, sent from the mapping after f->out.data[0..at). */
+struct fetch_seg {
+	size_t	at;
+	size_t	off, len;	/* the raw range in the file */
+	size_t	from, n;	/* the window of its CR LF view */
+};
+
 struct fetch {
 	struct imap		*p;
 	struct fetch_item	*items;
@@ -65,6 +85,9 @@ struct fetch {
 	size_t			 len;
 	struct mime_msg		 msg;
 	struct imapcmd_buf	 out;
+	struct fetch_seg	*segs;		/* one per item at most */
+	size_t			 nsegs;
+	char			*chunk;		/* FETCH_CHUNK octets */
 };
 
 static const struct {
@@ -115,6 +138,10 @@ static int	fetch_struct(struct fetch *, const char *, unsigned);
 static int	fetch_body(struct fetch *, const struct mime_section *,
 		    int partial, uint32_t origin, uint32_t length);
 static int	fetch_item(struct fetch *, struct fetch_item *);
+static void	fetch_nonul(char *, size_t);
+static int	fetch_write(struct fetch *, const void *, size_t);
+static int	fetch_stream(struct fetch *, const struct fetch_seg *);
+static int	fetch_send(struct fetch *);
 static int	fetch_message(struct fetch *, uint32_t);
 static uint8_t	*fetch_members(struct fetch *, struct imapcmd_seqset *);
 
@@ -245,6 +272,8 @@ fetch_free(struct fetch *f)
 	for (i = 0; i < f->n; i++)
 		mime_section_free(&f->items[i].ms);
 	free(f->items);
+	free(f->segs);
+	free(f->chunk);
 	imapcmd_buf_free(&f->out);
 }
 
@@ -387,32 +416,32 @@ fetch_struct(struct fetch *f, const char *name, unsigned slot)
  * " {n}" and the octets of a section in the CR LF view, cut to its
  * <partial>; "" when that is empty or the part does not exist (as
  * Dovecot answers).  The whole message ends in a line end, as
- * RFC822.SIZE counts it.
+ * RFC822.SIZE counts it.  Octets of the file are not copied here: the
+ * window becomes a segment that fetch_send() streams.
  */
 static int
 fetch_body(struct fetch *f, const struct mime_section *ms, int partial,
     uint32_t origin, uint32_t length)
 {
-	struct mime_buf	 built, view;
-	size_t		 off = 0, len = 0, total = 0, from, n, k, extra = 0;
+	struct mime_buf	 built;
+	struct fetch_seg *sg;
+	size_t		 off = 0, len = 0, total = 0, from, n;
 	int		 r = 0, whole = ms->npath == 0 &&
 			    ms->kind == MIME_SEC_PART;
 
 	mime_buf_init(&built);
-	mime_buf_init(&view);
 	if (whole) {
 		if (fetch_load(f) == -1)
 			return -1;
 		len = f->len;
-		if (len > 0 && f->map[len - 1] != '\n')
-			extra = 2;
 	} else {
 		if (fetch_parsed(f) == -1)
 			return -1;
 		r = mime_section_get(&f->msg, ms, &off, &len, &built);
 	}
 	if (r == 0 && len > 0)
-		total = mime_crlf_len(f->map + off, len) + extra;
+		total = mime_crlf_len(f->map + off, len) +
+		    (whole && f->map[len - 1] != '\n' ? 2 : 0);
 	else if (r == 1)
 		total = built.len;
 	from = partial ? origin : 0;
@@ -427,16 +456,18 @@ fetch_body(struct fetch *f, const struct mime_section *ms, int partial,
 	}
 	imapcmd_buf_printf(&f->out, " {%zu}\r\n", n);
 	if (r == 1) {
+		fetch_nonul(built.data + from, n);
 		imapcmd_buf_add(&f->out, built.data + from, n);
 		goto done;
 	}
-	mime_crlf_copy(&view, f->map + off, len, from, n);
-	if ((k = n - view.len) > 0)	/* the line end added at the end */
-		mime_buf_add(&view, &"\r\n"[2 - k], k);
-	imapcmd_buf_add(&f->out, view.data, view.len);
+	sg = &f->segs[f->nsegs++];
+	sg->at = f->out.len;
+	sg->off = off;
+	sg->len = len;
+	sg->from = from;
+	sg->n = n;
 done:
 	mime_buf_free(&built);
-	mime_buf_free(&view);
 	return 0;
 }
 
@@ -487,6 +518,68 @@ fetch_item(struct fetch *f, struct fetch_item *it)
 	return 0;
 }
 
+static void
+fetch_nonul(char *p, size_t n)
+{
+	char	*end = p + n;
+
+	while ((p = memchr(p, '\0', end - p)) != NULL)
+		*p++ = (char)FETCH_NUL;
+}
+
+/* Buffered, flushed every FETCH_FLUSH octets. */
+static int
+fetch_write(struct fetch *f, const void *p, size_t n)
+{
+	if (n > 0 && iobuf_write(f->p->io, p, n) == -1)
+		return -1;
+	if ((f->unflushed += n) < FETCH_FLUSH)
+		return 0;
+	f->unflushed = 0;
+	return imap_flush(f->p);
+}
+
+/*
+ * A segment's window, FETCH_CHUNK octets at a time.  What the file does
+ * not give is the line end added after a last line without one; skip
+ * is how far into it the window starts (at its LF, or at its CR with n
+ * cutting before the LF).
+ */
+static int
+fetch_stream(struct fetch *f, const struct fetch_seg *sg)
+{
+	struct mime_crlf	 c;
+	size_t			 left = sg->n, k, skip;
+
+	if (f->chunk == NULL)
+		f->chunk = xmalloc(FETCH_CHUNK);
+	mime_crlf_start(&c, f->map + sg->off, sg->len);
+	skip = sg->from - mime_crlf_read(&c, NULL, sg->from);
+	while (left > 0 && (k = mime_crlf_read(&c, f->chunk,
+	    left < FETCH_CHUNK ? left : FETCH_CHUNK)) > 0) {
+		fetch_nonul(f->chunk, k);
+		if (fetch_write(f, f->chunk, k) == -1)
+			return -1;
+		left -= k;
+	}
+	return fetch_write(f, &"\r\n"[skip], left);
+}
+
+/* The text of the response with its segments in their places. */
+static int
+fetch_send(struct fetch *f)
+{
+	size_t	i, at = 0;
+
+	for (i = 0; i < f->nsegs; i++) {
+		if (fetch_write(f, f->out.data + at, f->segs[i].at - at) ==
+		    -1 || fetch_stream(f, &f->segs[i]) == -1)
+			return -1;
+		at = f->segs[i].at;
+	}
+	return fetch_write(f, f->out.data + at, f->out.len - at);
+}
+
 /*
  * One "* n FETCH (...)": \Seen set first where an item asks for it (and
  * FLAGS added when not asked for); a message gone meanwhile is left out.
@@ -497,7 +590,7 @@ fetch_message(struct fetch *f, uint32_t seq)
 	struct imap	*p = f->p;
 	struct mbox	*mb = p->mbox;
 	size_t		 i;
-	int		 addflags = 0;
+	int		 addflags = 0, rv;
 
 	if (mb->msgs[seq - 1].flags & STORE_M_GONE) {
 		f->gone++;
@@ -505,6 +598,7 @@ fetch_message(struct fetch *f, uint32_t seq)
 	}
 	f->seq = seq;
 	f->out.len = 0;
+	f->nsegs = 0;
 	if (f->seen && !mb->readonly &&
 	    !(mb->msgs[seq - 1].flags & STORE_SEEN)) {
 		if (store_flags(mb, &seq, 1, STORE_OP_ADD, STORE_SEEN, 0) == -1)
@@ -523,13 +617,10 @@ fetch_message(struct fetch *f, uint32_t seq)
 		imap_select_msgflags(p, seq, &f->out);
 	}
 	imapcmd_buf_add(&f->out, ")\r\n", 3);
+	/* From here on only the connection can fail. */
+	rv = fetch_send(f);
 	fetch_unload(f);
-	iobuf_write(p->io, f->out.data, f->out.len);
-	if ((f->unflushed += f->out.len) >= FETCH_FLUSH) {
-		f->unflushed = 0;
-		return imap_flush(p);
-	}
-	return 0;
+	return rv;
 fail:
 	fetch_unload(f);
 	if (errno == ENOENT) {
@@ -581,6 +672,7 @@ imap_fetch_run(struct imap *p, struct imapcmd *c, struct imapcmd_node *args,
 		rv = imap_bad(p, c, "%s", why);
 		goto done;
 	}
+	f.segs = xcalloc(f.n, sizeof(*f.segs));
 	if ((mark = fetch_members(&f, set)) == NULL) {
 		rv = imap_bad(p, c, "invalid message sequence number");
 		goto done;

@@ -230,6 +230,27 @@ size_t	mime_crlf_len(const char *p, size_t len);
 /* Appends octets [from, from + n) of that view to out; returns n kept. */
 size_t	mime_crlf_copy(struct mime_buf *out, const char *p, size_t len,
 	    size_t from, size_t n);
+
+/*
+ * The same view read in pieces, for a caller that sends a large range
+ * without holding it: the cursor remembers where it is (a CR it added
+ * may be given at the end of one piece and its LF at the start of the
+ * next), so reading a range piece by piece costs what one pass does.
+ */
+struct mime_crlf {
+	const char	*p;
+	size_t		 len;
+	size_t		 i;	/* octets of p[] consumed */
+	int		 cr;	/* the CR before p[i] (a bare LF) is given */
+};
+
+void	mime_crlf_start(struct mime_crlf *, const char *p, size_t len);
+/*
+ * Gives the next octets of the view, up to n, into dst, or skips them
+ * when dst is NULL; returns how many, less than n only at the end.
+ */
+size_t	mime_crlf_read(struct mime_crlf *, char *dst, size_t n);
+
 /* RFC822.SIZE: the whole message in the CR LF view. */
 size_t	mime_msg_size(const struct mime_msg *);
 

@@ -85,7 +85,7 @@ mime_buf_addu(struct mime_buf *b, unsigned long long u)
 
 /*
  * RFC 3501 quoted strings are 7-bit TEXT-CHARs without CR and LF; anything
- * else needs a literal.
+ * else needs a literal, and a literal has no NUL.
  */
 void
 mime_buf_nstring(struct mime_buf *b, const char *p, size_t len)
@@ -107,7 +107,9 @@ mime_buf_nstring(struct mime_buf *b, const char *p, size_t len)
 		mime_buf_addc(b, '{');
 		mime_buf_addu(b, len);
 		mime_buf_addstr(b, "}\r\n");
-		mime_buf_add(b, p, len);
+		/* A literal is CHAR8: a NUL goes as 0x80, as Dovecot sends. */
+		for (i = 0; i < len; i++)
+			mime_buf_addc(b, p[i] != '\0' ? p[i] : (char)0x80);
 		return;
 	}
 	mime_buf_addc(b, '"');

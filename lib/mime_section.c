@@ -18,6 +18,8 @@
 #include "mime.h"
 #include "xmalloc.h"
 
+#define MIME_CRLF_PIECE	4096	/* octets mime_crlf_copy() reads at once */
+
 static int	resolve(const struct mime_msg *, const struct mime_section *);
 static int	parse_fields(const char *, struct mime_section *);
 static int	field_listed(const struct mime_section *, const char *,
@@ -236,46 +238,71 @@ mime_crlf_len(const char *p, size_t len)
 	return n;
 }
 
+void
+mime_crlf_start(struct mime_crlf *c, const char *p, size_t len)
+{
+	c->p = p;
+	c->len = len;
+	c->i = 0;
+	c->cr = 0;
+}
+
 /*
- * Copies a window of the CR LF view without building the whole view:
- * pos counts octets of the view, so a window may start or end between
- * an added CR and its LF.
+ * A run of plain octets is looked for at most n - k octets ahead, so a
+ * long line read in small pieces is still scanned once.
+ */
+size_t
+mime_crlf_read(struct mime_crlf *c, char *dst, size_t n)
+{
+	const char	*lf;
+	size_t		 k = 0, run;
+
+	while (k < n && c->i < c->len) {
+		if (c->p[c->i] == '\n') {
+			if (!c->cr && (c->i == 0 || c->p[c->i - 1] != '\r')) {
+				if (dst != NULL)
+					dst[k] = '\r';
+				k++;
+				c->cr = 1;
+				continue;
+			}
+			if (dst != NULL)
+				dst[k] = '\n';
+			k++;
+			c->i++;
+			c->cr = 0;
+			continue;
+		}
+		run = c->len - c->i < n - k ? c->len - c->i : n - k;
+		if ((lf = memchr(c->p + c->i, '\n', run)) != NULL)
+			run = (size_t)(lf - (c->p + c->i));
+		if (dst != NULL)
+			memcpy(dst + k, c->p + c->i, run);
+		k += run;
+		c->i += run;
+	}
+	return k;
+}
+
+/*
+ * A window of the CR LF view without building the whole view; it may
+ * start or end between an added CR and its LF.
  */
 size_t
 mime_crlf_copy(struct mime_buf *out, const char *p, size_t len, size_t from,
     size_t n)
 {
-	size_t	i, pos = 0, kept = 0, run;
-	const char *lf;
+	struct mime_crlf	 c;
+	char			 piece[MIME_CRLF_PIECE];
+	size_t			 kept = 0, k;
 
-	for (i = 0; i < len && kept < n;) {
-		lf = memchr(p + i, '\n', len - i);
-		run = lf == NULL ? len - i : (size_t)(lf - (p + i));
-		/* Plain octets p[i..i+run) sit at view positions pos.. */
-		if (pos + run > from) {
-			size_t s = from > pos ? from - pos : 0;
-			size_t c = run - s < n - kept ? run - s : n - kept;
-
-			mime_buf_add(out, p + i + s, c);
-			kept += c;
-		}
-		pos += run;
-		i += run;
-		if (lf == NULL || kept >= n)
-			break;
-		if (i == 0 || p[i - 1] != '\r') {
-			if (pos >= from && kept < n) {
-				mime_buf_addc(out, '\r');
-				kept++;
-			}
-			pos++;
-		}
-		if (pos >= from && kept < n) {
-			mime_buf_addc(out, '\n');
-			kept++;
-		}
-		pos++;
-		i++;
+	mime_crlf_start(&c, p, len);
+	if (mime_crlf_read(&c, NULL, from) < from)
+		return 0;
+	while (kept < n && (k = mime_crlf_read(&c, piece,
+	    n - kept < sizeof(piece) ? n - kept : sizeof(piece))) > 0) {
+		mime_buf_add(out, piece, k);
+		kept += k;
 	}
 	return kept;
 }

@@ -296,6 +296,16 @@ class LineClient:
     def send(self, data):
         self.s.sendall(data)
 
+    def octets(self, n):
+        """Exactly n octets (a literal), read in time linear in n."""
+        got = bytearray(self.buf[:n])
+        self.buf = self.buf[n:]
+        while len(got) < n:
+            chunk = self.s.recv(min(1 << 20, n - len(got)))
+            assert chunk, "connection closed in a literal"
+            got += chunk
+        return bytes(got)
+
     def closed(self, timeout=None):
         """True when the server closed (after what is buffered), False
         when it is still silent after timeout seconds."""

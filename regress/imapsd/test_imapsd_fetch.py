@@ -9,6 +9,7 @@ import glob
 import imaplib
 import os
 import re
+import threading
 import time
 
 import pytest
@@ -328,6 +329,214 @@ def test_fetch_sections_and_partials(site):
     # Nothing of that set \Seen.
     assert files(site)[0].endswith(":2,")
     c.logout()
+
+
+# --- large literals: streamed from the mapping --------------------------------
+
+CHUNK = 64 << 10        # imapsd/imap_fetch.c: FETCH_CHUNK
+FLUSH = 256 << 10       # imapsd/imap_fetch.c: FETCH_FLUSH
+BIG_SLACK = 16 << 20    # anonymous memory a FETCH of a big message may add
+
+
+def read_answer(s, tag):
+    """(untagged lines, tagged answer) of a command sent by hand, literals
+    inline, read in linear time whatever their size."""
+    lines = []
+    while True:
+        tail = s.r.line()
+        line = bytearray(tail)
+        while True:
+            m = re.search(rb"\{(\d+)\}$", tail)
+            if not m:
+                break
+            got = s.r.octets(int(m.group(1)))
+            tail = s.r.line()
+            line += b"\r\n" + got + tail
+        if line.startswith(tag + b" "):
+            return lines, bytes(line[len(tag) + 1:])
+        assert line.startswith(b"* "), line[:80]
+        lines.append(bytes(line))
+
+
+def big_message(size):
+    """About size octets of lines of varied length ending in LF, CR LF and
+    once a bare CR inside, no line end at the very end; with the view
+    positions of the CRs the CR LF view adds and of some it keeps."""
+    head = b"Subject: big\n\n"
+    out, added, kept = [head], [len(head) - 2, len(head)], []
+    pos, i = len(head) + 2, 0
+    while pos < size:
+        body = b"%07d " % i + b"x" * (i * 7 % 101)
+        if i == 5000:
+            body = b"bare\rcr"
+        end = b"\r\n" if i % 3 == 0 else b"\n"
+        (kept if i % 3 == 0 else added).append(pos + len(body))
+        out.append(body + end)
+        pos += len(body) + 2
+        i += 1
+    out.append(b"no final line end")
+    return b"".join(out), added, kept
+
+
+def test_fetch_partials_across_chunks(site):
+    """<partial> windows of a 2 MB message whose chunks (FETCH_CHUNK
+    octets from the origin) end or start between a CR LF, added or kept,
+    several in one FETCH with other items between them, and the line
+    end added after the last line; every one the same octets as the CR
+    LF view."""
+    data, added, kept = big_message(2 << 20)
+    view = crlf(data) + b"\r\n"
+    head = len(b"Subject: big\r\n\r\n")
+    put(site, data)
+    a = next(x for x in added if x > FLUSH + CHUNK)
+    k = next(x for x in kept if x > FLUSH + CHUNK)
+    assert view[a:a + 2] == view[k:k + 2] == b"\r\n"
+    total = len(view)
+    wins = [(a - CHUNK + 1, 3 * CHUNK + 5),     # added CR ends chunk 1
+            (a - CHUNK, 3 * CHUNK + 5),         # ... starts chunk 2
+            (a + 1, FLUSH + CHUNK + 1),         # origin on its LF
+            (a - FLUSH + 1, FLUSH),             # ends on that CR
+            (k - CHUNK + 1, 2 * CHUNK),         # a kept CR ends chunk 1
+            (k + 1, CHUNK + 1),
+            (0, total),
+            (total - 3, 100),                   # the added line end
+            (total - 1, 100)]
+    items = []
+    want = b"* 1 FETCH (UID 1"
+    for i, (o, n) in enumerate(wins):
+        items.append("BODY.PEEK[]<%d.%d>" % (o, n))
+        want += b" BODY[]<%d> {%d}\r\n" % (o, len(view[o:o + n]))
+        want += view[o:o + n]
+        if i == 2:
+            items.append("RFC822.SIZE")
+            want += b" RFC822.SIZE %d" % total
+    o = a - head - CHUNK + 1                    # the same CR in TEXT
+    items.append("BODY.PEEK[TEXT]<%d.%d>" % (o, 2 * CHUNK))
+    want += b" BODY[TEXT]<%d> {%d}\r\n" % (o, 2 * CHUNK)
+    want += view[head + o:head + o + 2 * CHUNK] + b")"
+    s = Session(site)
+    s.cmd("SELECT INBOX")
+    s.r.send(b"p1 FETCH 1 (UID %s)\r\n" % " ".join(items).encode())
+    lines, tag = read_answer(s, b"p1")
+    assert tag == b"OK FETCH completed"
+    assert len(lines) == 1 and lines[0] == want
+    # The end of the last window on the added CR: cut before its LF.
+    s.r.send(b"p2 FETCH 1 (BODY.PEEK[]<%d.%d>)\r\n" % (total - 2, 1))
+    assert read_answer(s, b"p2") == (
+        [b"* 1 FETCH (BODY[]<%d> {1}\r\n\r)" % (total - 2)],
+        b"OK FETCH completed")
+    s.close()
+
+
+def test_fetch_nul_sent_as_0x80(site):
+    """RFC 3501 literals are CHAR8: a NUL of the message goes out as 0x80
+    (as Dovecot sends it) in every literal, so RFC822.SIZE and the
+    literal's length still agree."""
+    data = (b"From: ana@example.com\nSubject: nul\x00here\n\n"
+            b"body\x00one\nand\x00\x00two")
+    view = (crlf(data) + b"\r\n").replace(b"\x00", b"\x80")
+    put(site, data)
+    s = Session(site)
+    s.cmd("SELECT INBOX")
+    lines, tag = s.cmd("FETCH 1 (RFC822.SIZE BODY.PEEK[] BODY.PEEK"
+                       "[HEADER.FIELDS (SUBJECT)] BODY.PEEK[TEXT]<4.6>)")
+    assert tag == b"OK FETCH completed"
+    assert lines == [b"* 1 FETCH (RFC822.SIZE %d BODY[] {%d}\r\n%s "
+                     b"BODY[HEADER.FIELDS (SUBJECT)] {21}\r\n"
+                     b"Subject: nul\x80here\r\n\r\n "
+                     b"BODY[TEXT]<4> {6}\r\n\x80one\r\n)" %
+                     (len(view), len(view), view)]
+    assert b"\x00" not in lines[0]
+    s.close()
+
+
+def test_fetch_while_the_file_goes(site):
+    """A big BODY[] goes on whole when another process removes the file
+    while it is being sent (the mapping stays); NOOP then reports the
+    expunge."""
+    data, _, _ = big_message(16 << 20)
+    view = crlf(data) + b"\r\n"
+    name = put(site, data)
+    s = Session(site)
+    s.cmd("SELECT INBOX")
+    s.r.send(b"u1 FETCH 1 (BODY.PEEK[])\r\n")
+    first = s.r.line()
+    assert first == b"* 1 FETCH (BODY[] {%d}" % len(view)
+    os.unlink(os.path.join(site.maildir(), "cur", name + ":2,"))
+    got = bytearray(s.r.buf)
+    s.r.buf = b""
+    while len(got) < len(view):
+        chunk = s.r.s.recv(1 << 20)
+        assert chunk, "connection closed in the literal"
+        got += chunk
+    s.r.buf = bytes(got[len(view):])
+    assert got[:len(view)] == view
+    assert s.r.line() == b")"
+    assert s.r.line() == b"u1 OK FETCH completed"
+    assert s.cmd("NOOP") == ([b"* 1 EXPUNGE"], b"OK NOOP completed")
+    s.close()
+
+
+def session_pid(site):
+    """ana's session process: the one holding a file open in her
+    Maildir."""
+    md = os.path.realpath(site.maildir())
+    todo = [site.pid]
+    while todo:
+        for pid in buzontest.children(todo.pop()):
+            todo.append(pid)
+            try:
+                links = [os.readlink("/proc/%d/fd/%s" % (pid, fd))
+                         for fd in os.listdir("/proc/%d/fd" % pid)]
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+            if any(x.startswith(md + "/") for x in links):
+                return pid
+    raise AssertionError("no session process")
+
+
+def rss_anon(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("RssAnon:"):
+                return int(line.split()[1]) * 1024
+    raise AssertionError("no RssAnon")
+
+
+def test_fetch_big_body_bounded_memory(site):
+    """RFC822 and BODY[TEXT] of a 32 MB message in one FETCH: right, and
+    the session's anonymous memory does not grow with the message (the
+    literals are streamed from the mapping, not built)."""
+    data, _, _ = big_message(32 << 20)
+    view = crlf(data) + b"\r\n"
+    text = view[len(b"Subject: big\r\n\r\n"):-2]
+    put(site, data)
+    s = Session(site)
+    s.cmd("SELECT INBOX")
+    pid = session_pid(site)
+    base = peak = rss_anon(pid)
+    s.r.send(b"m1 FETCH 1 (RFC822 BODY.PEEK[TEXT])\r\n")
+    done = []
+
+    def sample():
+        nonlocal peak
+        while not done:
+            peak = max(peak, rss_anon(pid))
+            time.sleep(0.002)
+
+    t = threading.Thread(target=sample, daemon=True)
+    t.start()
+    try:
+        lines, tag = read_answer(s, b"m1")
+    finally:
+        done.append(1)
+        t.join()
+    assert tag == b"OK FETCH completed"
+    assert lines == [b"* 1 FETCH (RFC822 {%d}\r\n%s BODY[TEXT] {%d}\r\n%s "
+                     b"FLAGS (\\Seen))" % (len(view), view, len(text),
+                                          text)]
+    assert peak - base < BIG_SLACK, "%d MB" % ((peak - base) >> 20)
+    s.close()
 
 
 def test_peek_and_seen_on_disk(site):

@@ -45,6 +45,7 @@ static char	*section(const struct mime_msg *, const char *, int *);
 static void	 test_sections(void);
 static void	 test_section_parse(void);
 static void	 test_crlf_view(void);
+static void	 test_crlf_pieces(void);
 static void	 test_tree(void);
 static void	 test_digest(void);
 static void	 test_deep(void);
@@ -314,6 +315,46 @@ test_crlf_view(void)
 		free(full);
 	}
 	CHECK(mime_crlf_len("a\nb\r\nc\n", 7) == 9);
+}
+
+/*
+ * The cursor read in pieces of 1, 2, 3 and 5 octets after a skip gives
+ * the same octets as one copy, across an added CR and its LF.
+ */
+static void
+test_crlf_pieces(void)
+{
+	static const char *const inputs[] = { "", "\n", "a\nb", "ab\r\ncd\n",
+	    "\n\n\r\n\n", "x\ry\nzz\n\n\n" };
+	static const size_t sizes[] = { 1, 2, 3, 5 };
+	struct mime_crlf c;
+	struct mime_buf	 b;
+	char		 got[64], piece[8];
+	size_t		 i, j, len, from, n, k;
+
+	for (i = 0; i < nitems(inputs); i++) {
+		len = strlen(inputs[i]);
+		mime_buf_init(&b);
+		mime_buf_add(&b, "", 0);
+		mime_crlf_copy(&b, inputs[i], len, 0, SIZE_MAX);
+		for (j = 0; j < nitems(sizes); j++)
+			for (from = 0; from <= b.len + 1; from++) {
+				mime_crlf_start(&c, inputs[i], len);
+				k = mime_crlf_read(&c, NULL, from);
+				CHECK(k == (from < b.len ? from : b.len));
+				n = 0;
+				while ((k = mime_crlf_read(&c, piece,
+				    sizes[j])) > 0) {
+					CHECK(n + k <= sizeof(got));
+					memcpy(got + n, piece, k);
+					n += k;
+				}
+				CHECK(n == (from < b.len ? b.len - from : 0));
+				CHECK(n == 0 || memcmp(got, b.data + from,
+				    n) == 0);
+			}
+		mime_buf_free(&b);
+	}
 }
 
 /* Numbering: parts[] links follow IMAP's 1, 1.1, 1.2, 2, 3 of mixed. */
@@ -590,6 +631,11 @@ test_strings(void)
 		CHECK_STR(b.data, quoted[i][1]);
 		mime_buf_free(&b);
 	}
+	/* A NUL takes a literal, and goes in it as 0x80 (CHAR8). */
+	mime_buf_init(&b);
+	mime_buf_nstring(&b, "<a\0b@x>", 7);
+	CHECK(b.len == 12 && memcmp(b.data, "{7}\r\n<a\x80" "b@x>", 12) == 0);
+	mime_buf_free(&b);
 	for (i = 0; i < nitems(human); i++) {
 		mime_buf_init(&b);
 		mime_buf_human(&b, human[i][0], strlen(human[i][0]));
@@ -600,7 +646,7 @@ test_strings(void)
 	mime_buf_nstr(&b, NULL);
 	mime_buf_addc(&b, ' ');
 	mime_buf_nstring(&b, "a\0b", 3);
-	CHECK(b.len == 12 && memcmp(b.data, "NIL {3}\r\na\0b", 12) == 0);
+	CHECK(b.len == 12 && memcmp(b.data, "NIL {3}\r\na\x80" "b", 12) == 0);
 	mime_buf_free(&b);
 }
 
@@ -635,6 +681,7 @@ main(void)
 	test_sections();
 	test_section_parse();
 	test_crlf_view();
+	test_crlf_pieces();
 	test_tree();
 	test_digest();
 	test_deep();

@@ -51,3 +51,44 @@ class Site(pop3fix.Site):
         if tls:
             s = client_ctx().wrap_socket(s)
         return pop3fix.Raw(s)
+
+
+# --- Maildirs made by hand, as another server left them ----------------------
+
+def chown(path, user="ana"):
+    """The user's own, as the daemons running as that user need it."""
+    if buzontest.IS_ROOT:
+        os.chown(path, USERS[user][1], USERS[user][1])
+
+
+def mkfolder(site, dirname):
+    """A Maildir++ folder ".a.b" with tmp/ new/ cur/ and maildirfolder."""
+    d = os.path.join(site.maildir(), dirname)
+    for sub in ("", "tmp", "new", "cur"):
+        os.mkdir(os.path.join(d, sub), 0o700)
+        chown(os.path.join(d, sub))
+    with open(os.path.join(d, "maildirfolder"), "w"):
+        pass
+    chown(os.path.join(d, "maildirfolder"))
+    return d
+
+
+def put(folder_dir, data, sub="new", info="", host="testhost", mtime=None):
+    """A message delivered into new/ or cur/ through tmp/, its arrival
+    time mtime when given; its path."""
+    put.n += 1
+    name = "%d.M%dP%d.%s,S=%d" % (1700000000 + put.n, put.n, os.getpid(),
+                                  host, len(data))
+    tmp = os.path.join(folder_dir, "tmp", name)
+    with open(tmp, "wb") as f:
+        f.write(data)
+    chown(tmp)
+    if mtime is not None:
+        os.utime(tmp, (mtime, mtime))
+    dest = os.path.join(folder_dir, sub, name + (info if sub == "cur"
+                                                 else ""))
+    os.rename(tmp, dest)
+    return dest
+
+
+put.n = 0

@@ -19,9 +19,9 @@ import pytest
 import buzontest
 import clientfix
 from clientfix import HOST, crlf, lf, need
-from imapfix import USERS, Site
+import imapfix
+from imapfix import USERS, Site, mkfolder
 
-UID = USERS["ana"][1]
 PASSWORD = USERS["ana"][0]
 
 # Messages as a delivery agent leaves them (LF line ends): plain,
@@ -60,38 +60,12 @@ def cert(tmp_path_factory):
 
 # --- the server's Maildir ----------------------------------------------------
 
-def chown(path):
-    if buzontest.IS_ROOT:
-        os.chown(path, UID, UID)
-
-
-def mkfolder(site, dirname):
-    d = os.path.join(site.maildir(), dirname)
-    for sub in ("", "tmp", "new", "cur"):
-        os.mkdir(os.path.join(d, sub), 0o700)
-        chown(os.path.join(d, sub))
-    with open(os.path.join(d, "maildirfolder"), "w"):
-        pass
-    chown(os.path.join(d, "maildirfolder"))
-    return d
-
-
 def put(folder_dir, data, sub="new", info=""):
-    put.n += 1
-    name = "%d.M%dP%d.oldhost,S=%d" % (1700000000 + put.n, put.n,
-                                       os.getpid(), len(data))
-    tmp = os.path.join(folder_dir, "tmp", name)
-    with open(tmp, "wb") as f:
-        f.write(data)
-    chown(tmp)
-    # the arrival time (INTERNALDATE), hours apart and long ago
-    os.utime(tmp, (1600000000 + put.n * 3600,) * 2)
-    os.rename(tmp, os.path.join(folder_dir, sub,
-                                name + (info if sub == "cur" else "")))
-    return name
-
-
-put.n = 0
+    """A message as another server left it, arriving an hour after the
+    one before, long ago (its INTERNALDATE); its base name."""
+    path = imapfix.put(folder_dir, data, sub, info, host="oldhost",
+                       mtime=1600000000 + (imapfix.put.n + 1) * 3600)
+    return os.path.basename(path).split(":2,")[0]
 
 
 def fill(site):

@@ -11,10 +11,9 @@ import os
 
 import pytest
 
-import buzontest
-from imapfix import Site, USERS
+import imapfix
+from imapfix import Site, mkfolder
 
-UID = USERS["ana"][1]
 MSG = b"From: a@example.org\nSubject: hi\n\nbody\n"
 
 
@@ -28,41 +27,9 @@ def xsite(workdir, cert):
 
 # --- helpers ---
 
-def chown(path):
-    if buzontest.IS_ROOT:
-        os.chown(path, UID, UID)
-
-
-def mkfolder(site, dirname):
-    """A Maildir++ folder made by hand, as another server left it."""
-    d = os.path.join(site.maildir(), dirname)
-    os.mkdir(d, 0o700)
-    chown(d)
-    for sub in ("tmp", "new", "cur"):
-        os.mkdir(os.path.join(d, sub), 0o700)
-        chown(os.path.join(d, sub))
-    with open(os.path.join(d, "maildirfolder"), "w"):
-        pass
-    chown(os.path.join(d, "maildirfolder"))
-    return d
-
-
 def put(folder_dir, sub="new", info=""):
     """A message delivered into new/ or cur/; its path."""
-    put.n += 1
-    name = "%d.M%dP%d.listext,S=%d" % (1700000000 + put.n, put.n,
-                                       os.getpid(), len(MSG))
-    tmp = os.path.join(folder_dir, "tmp", name)
-    with open(tmp, "wb") as f:
-        f.write(MSG)
-    dest = os.path.join(folder_dir, sub, name + (info if sub == "cur"
-                                                 else ""))
-    os.rename(tmp, dest)
-    chown(dest)
-    return dest
-
-
-put.n = 0
+    return imapfix.put(folder_dir, MSG, sub, info, host="listext")
 
 
 class Session:

@@ -13,9 +13,8 @@ import re
 import pytest
 
 import buzontest
-from imapfix import Site, USERS
+from imapfix import Site, chown, mkfolder, put
 
-UID = USERS["ana"][1]
 
 
 @pytest.fixture
@@ -27,41 +26,6 @@ def dsite(workdir, cert):
 
 
 # --- helpers ---
-
-def chown(path):
-    if buzontest.IS_ROOT:
-        os.chown(path, UID, UID)
-
-
-def mkfolder(site, dirname):
-    """A Maildir++ folder made by hand, as another server left it."""
-    d = os.path.join(site.maildir(), dirname)
-    os.mkdir(d, 0o700)
-    chown(d)
-    for sub in ("tmp", "new", "cur"):
-        os.mkdir(os.path.join(d, sub), 0o700)
-        chown(os.path.join(d, sub))
-    with open(os.path.join(d, "maildirfolder"), "w"):
-        pass
-    chown(os.path.join(d, "maildirfolder"))
-    return d
-
-
-def put(folder_dir, data, sub="new", info=""):
-    put.n += 1
-    name = "%d.M%dP%d.testhost,S=%d" % (1700000000 + put.n, put.n,
-                                        os.getpid(), len(data))
-    tmp = os.path.join(folder_dir, "tmp", name)
-    with open(tmp, "wb") as f:
-        f.write(data)
-    dest = os.path.join(folder_dir, sub, name + (info if sub == "cur"
-                                                 else ""))
-    os.rename(tmp, dest)
-    chown(dest)
-    return dest
-
-
-put.n = 0
 
 MSG = b"From: a@example.org\nSubject: hi\n\nbody\n"
 

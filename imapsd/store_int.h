@@ -88,4 +88,8 @@ void	store_changes_expunged(struct store_changes *, uint32_t seq,
 	    uint32_t uid);
 void	store_changes_finish(struct mbox *, struct store_changes *);
 
+/* store_msg.c */
+void	store_remove_msgs(struct mbox *, const char *drop,
+	    struct store_changes *);
+
 #endif /* STORE_INT_H */

@@ -316,28 +316,6 @@ kw_table(struct mbox *mb, const struct store_kwfile *kf)
 	return grew;
 }
 
-/*
- * Messages a sync kept numbered while the session could not tell
- * (STORE_SYNC_NOEXPUNGE) are expunged now, though nothing moved since.
- */
-static void
-report_gone(struct mbox *mb, struct store_changes *ch)
-{
-	size_t	i, o = 0;
-
-	for (i = 0; i < mb->n; i++) {
-		if (!(mb->msgs[i].flags & STORE_M_GONE)) {
-			mb->msgs[o++] = mb->msgs[i];
-			continue;
-		}
-		store_changes_expunged(ch, (uint32_t)(i + 1),
-		    mb->msgs[i].uid);
-		store_msg_clear(&mb->msgs[i]);
-		mb->cache_dirty = 1;
-	}
-	mb->n = o;
-}
-
 int
 store_mbox_sync(struct mbox *mb, int flags, struct store_changes *ch)
 {
@@ -353,8 +331,9 @@ store_mbox_sync(struct mbox *mb, int flags, struct store_changes *ch)
 	memset(ch, 0, sizeof(*ch));
 	what = dirs_changed(mb, &cur, &new, &kw);
 	if (!(flags & STORE_SYNC_FORCE) && what == 0) {
+		/* What a sync kept numbered while it could not tell. */
 		if (!(flags & STORE_SYNC_NOEXPUNGE))
-			report_gone(mb, ch);
+			store_remove_msgs(mb, NULL, ch);
 		store_changes_finish(mb, ch);
 		return 0;
 	}

@@ -110,14 +110,19 @@ cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Takes the messages marked in drop out of mb, reporting them. */
-static void
-remove_msgs(struct mbox *mb, const char *drop, struct store_changes *ch)
+/*
+ * Takes the messages marked in drop (those marked STORE_M_GONE when drop
+ * is NULL) out of mb, reporting them in ch by their old numbers.
+ */
+void
+store_remove_msgs(struct mbox *mb, const char *drop,
+    struct store_changes *ch)
 {
 	size_t	i, o = 0;
 
 	for (i = 0; i < mb->n; i++) {
-		if (!drop[i]) {
+		if (drop != NULL ? !drop[i] :
+		    !(mb->msgs[i].flags & STORE_M_GONE)) {
 			mb->msgs[o++] = mb->msgs[i];
 			continue;
 		}
@@ -127,7 +132,6 @@ remove_msgs(struct mbox *mb, const char *drop, struct store_changes *ch)
 		mb->cache_dirty = 1;
 	}
 	mb->n = o;
-	store_changes_finish(mb, ch);
 }
 
 /* Unlinks m's file, found again if renamed, only while it is \Deleted. */
@@ -183,7 +187,8 @@ store_expunge(struct mbox *mb, const uint32_t *uids, size_t nuids,
 			drop[i] = 1;
 	}
 	store_fsync_dir(mb->dirfd, "cur");
-	remove_msgs(mb, drop, ch);
+	store_remove_msgs(mb, drop, ch);
+	store_changes_finish(mb, ch);
 	free(drop);
 	free(sorted);
 	return rv;
@@ -417,7 +422,8 @@ store_move(struct mbox *mb, const uint32_t *seqs, size_t n,
 	done = xcalloc(mb->n + 1, 1);
 	rv = transfer(mb, seqs, n, dest, 1, uidvalidity, dest_uids, done);
 	store_fsync_dir(mb->dirfd, "cur");
-	remove_msgs(mb, done, ch);
+	store_remove_msgs(mb, done, ch);
+	store_changes_finish(mb, ch);
 	free(done);
 	return rv;
 }

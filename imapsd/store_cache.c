@@ -255,7 +255,7 @@ parse_record(struct store_cache *c, char *line, size_t *pos, size_t end)
 	    (c->n > 0 && v <= c->e[c->n - 1].uid))
 		return -1;
 	e->uid = (uint32_t)v;
-	if (store_unescape(w[1]) == -1 || !valid_file(w[1]) ||
+	if (uidlist_unescape(w[1]) == -1 || !valid_file(w[1]) ||
 	    num(w[2], INT64_MAX, &e->size) == -1)
 		return -1;
 	if (strcmp(w[3], "-1") == 0)
@@ -672,7 +672,7 @@ cw_record(struct cache_writer *w, const struct store_msg *m)
 	memcpy(o, m->file, 4);
 	o += 4;
 	/* Room left for the numbers after the name. */
-	if (store_escape(m->file + 4, o, sizeof(line) - (o - line) - 128) ==
+	if (uidlist_escape(m->file + 4, o, sizeof(line) - (o - line) - 128) ==
 	    -1)
 		return 0;
 	o += strlen(o);

@@ -49,12 +49,9 @@ void	store_scan_free(struct store_scan *);
 int	store_arrival_cmp(const char *, const char *);
 int	store_sync_uids(int dirfd, struct store_scan *, uidlist_vsize_fn,
 	    void *, struct uidlist *);
-int	store_file_vsize(int dirfd, const char *path, uint64_t *vsize);
 int	store_name_vsize(const char *file, uint64_t *vsize);
 void	store_fsync_dir(int dirfd, const char *sub);
 int	store_relocate(int dirfd, char **file);
-int	store_escape(const char *s, char *buf, size_t size);
-int	store_unescape(char *s);
 
 /* store_keywords.c */
 int	store_kw_load(int dirfd, struct store_kwfile *);

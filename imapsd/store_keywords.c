@@ -168,7 +168,7 @@ parse_m(char *line, struct store_kwfile *kf)
 	uint64_t	 mask = 0;
 
 	if ((base = strtok_r(line, " ", &save)) == NULL ||
-	    store_unescape(base) == -1)
+	    uidlist_unescape(base) == -1)
 		return -1;
 	while ((w = strtok_r(NULL, " ", &save)) != NULL) {
 		if (parse_number(w, 0, STORE_KEYWORDS_MAX - 1, &i) == -1 ||
@@ -516,7 +516,7 @@ kw_entries(FILE *fp, const struct store_kwfile *kf)
 	for (i = 0; i < kf->n; i++) {
 		if (kf->e[i].mask == 0)
 			continue;
-		if (store_escape(kf->e[i].base, base, sizeof(base)) == -1)
+		if (uidlist_escape(kf->e[i].base, base, sizeof(base)) == -1)
 			continue;
 		fprintf(fp, "M %s", base);
 		for (k = 0; k < kf->tab.n; k++)

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "maildir.h"
 #include "store_int.h"
 #include "xmalloc.h"
 
@@ -586,10 +587,10 @@ store_msg_size(struct mbox *mb, uint32_t seq, uint64_t *size)
 	if ((m = msg_at(mb, seq)) == NULL)
 		return -1;
 	if (m->size == 0 && store_name_vsize(m->file, &m->size) == -1) {
-		if (store_file_vsize(mb->dirfd, m->file, &m->size) == -1) {
+		if (maildir_vsize(mb->dirfd, m->file, &m->size) == -1) {
 			if (errno != ENOENT ||
 			    store_relocate(mb->dirfd, &m->file) == -1 ||
-			    store_file_vsize(mb->dirfd, m->file,
+			    maildir_vsize(mb->dirfd, m->file,
 			    &m->size) == -1)
 				return -1;
 		}

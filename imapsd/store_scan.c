@@ -271,35 +271,6 @@ store_name_vsize(const char *file, uint64_t *vsize)
 	return -1;
 }
 
-/* The size with CR LF line ends and a final line end (RFC822.SIZE). */
-int
-store_file_vsize(int dirfd, const char *path, uint64_t *vsize)
-{
-	char		*buf;
-	uint64_t	 n = 0;
-	ssize_t		 r, i;
-	int		 fd, prev = '\n';
-
-	if ((fd = openat(dirfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) ==
-	    -1)
-		return -1;
-	buf = xmalloc(STORE_CHUNK);
-	while ((r = read(fd, buf, STORE_CHUNK)) > 0) {
-		for (i = 0; i < r; i++) {
-			if (buf[i] == '\n' && prev != '\r')
-				n++;
-			prev = (unsigned char)buf[i];
-		}
-		n += r;
-	}
-	close(fd);
-	free(buf);
-	if (r == -1)
-		return -1;
-	*vsize = n + (prev != '\n' ? 2 : 0);
-	return 0;
-}
-
 void
 store_fsync_dir(int dirfd, const char *sub)
 {
@@ -357,67 +328,4 @@ store_relocate(int dirfd, char **file)
 		return 0;
 	errno = ENOENT;
 	return -1;
-}
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/*
- * A base name in our files: octets outside 0x21-0x7e and '%' as %XX,
- * as the uid list writes them.  -1 (ENAMETOOLONG) when it does not fit.
- */
-int
-store_escape(const char *s, char *buf, size_t size)
-{
-	const unsigned char	*p = (const unsigned char *)s;
-	size_t			 o = 0;
-
-	for (; *p != '\0'; p++) {
-		if (o + 4 > size) {
-			errno = ENAMETOOLONG;
-			return -1;
-		}
-		if (*p <= 0x20 || *p >= 0x7f || *p == '%')
-			o += snprintf(buf + o, size - o, "%%%02X", *p);
-		else
-			buf[o++] = *p;
-	}
-	if (o >= size) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	buf[o] = '\0';
-	return 0;
-}
-
-/* The reverse, in place; -1 for a broken escape, %00 or nothing. */
-int
-store_unescape(char *s)
-{
-	char	*r, *w;
-	int	 hi, lo;
-
-	/* Most names have nothing escaped. */
-	if ((r = strchr(s, '%')) == NULL)
-		return *s == '\0' ? -1 : 0;
-	for (w = r; *r != '\0'; r++) {
-		if (*r != '%') {
-			*w++ = *r;
-			continue;
-		}
-		if ((hi = hexval(r[1])) == -1 || (lo = hexval(r[2])) == -1 ||
-		    (hi | lo) == 0)
-			return -1;
-		*w++ = (char)(hi << 4 | lo);
-		r += 2;
-	}
-	*w = '\0';
-	return w == s ? -1 : 0;
 }

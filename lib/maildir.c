@@ -545,3 +545,29 @@ maildir_msg_tmppath(const struct maildir_msg *m, char *buf, size_t bufsize)
 	}
 	return 0;
 }
+
+int
+maildir_vsize(int dirfd, const char *path, uint64_t *vsize)
+{
+	char		 buf[8192];
+	uint64_t	 n = 0;
+	ssize_t		 r, i;
+	int		 fd, prev = '\n';
+
+	if ((fd = openat(dirfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) ==
+	    -1)
+		return -1;
+	while ((r = read(fd, buf, sizeof(buf))) > 0) {
+		for (i = 0; i < r; i++) {
+			if (buf[i] == '\n' && prev != '\r')
+				n++;
+			prev = (unsigned char)buf[i];
+		}
+		n += r;
+	}
+	close(fd);
+	if (r == -1)
+		return -1;
+	*vsize = n + (prev != '\n' ? 2 : 0);
+	return 0;
+}

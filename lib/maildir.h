@@ -20,6 +20,7 @@
 
 #include <limits.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define MAILDIR_MODE		0700	/* of the directories we make */
 #define MAILDIR_FILE_MODE	0600	/* of messages and maildirfolder */
@@ -79,6 +80,11 @@ int	maildir_folder_open(struct maildir *md, const char *folder,
  * '/' and ':' (and any non-graphic octet) of the host escaped as \ooo.
  */
 int	maildir_uniq(char *buf, size_t bufsize);
+/*
+ * The size of a message file with CR LF line ends and a last line end:
+ * what POP3 RETR and IMAP RFC822.SIZE count.
+ */
+int	maildir_vsize(int dirfd, const char *path, uint64_t *vsize);
 /* Escapes a host name for a file name as above. */
 int	maildir_host_escape(const char *host, char *buf, size_t bufsize);
 

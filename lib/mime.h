@@ -176,6 +176,8 @@ struct mime_ctype {
  * when no valid type is found (*ct is then empty).
  */
 int	mime_ctype_parse(const char *, int want_subtype, struct mime_ctype *);
+/* Past the (nested, quoted-pair aware) comment at p, or at its NUL. */
+const char *mime_comment_end(const char *p);
 void	mime_ctype_free(struct mime_ctype *);
 /* The raw joined value of parameter name (without '*'), or NULL. */
 const struct mime_param *mime_param_find(const struct mime_ctype *,

@@ -15,6 +15,7 @@
 
 #include "base64.h"
 #include "mime.h"
+#include "number.h"
 #include "xmalloc.h"
 
 #define DEC_CHUNK	4096
@@ -36,7 +37,6 @@ struct mime_decoder {
 
 typedef void (*dec_out)(void *, const char *, size_t);
 
-static int	 hexval(int);
 static iconv_t	 charset_open(const char *);
 static size_t	 qp_step(struct mime_decoder *, const char *, size_t, char *);
 static size_t	 b64_step(struct mime_decoder *, const char *, size_t, char *);
@@ -48,17 +48,6 @@ static void	 flush_words(struct mime_buf *, struct mime_buf *,
 		    const char *);
 static int	 word_parse(const char *, const char *, const char **,
 		    char *, size_t, int *, const char **, size_t *);
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
 
 /*
  * An iconv descriptor to UTF-8, or (iconv_t)-1 for pass-through: UTF-8
@@ -194,7 +183,7 @@ qp_step(struct mime_decoder *d, const char *p, size_t n, char *o)
 				d->qstate = 0;
 			else if (c == '\r')
 				d->qstate = 3;
-			else if (hexval(c) >= 0) {
+			else if (hex_digit(c) >= 0) {
 				d->qhi = (char)c;
 				d->qstate = 2;
 			} else if (c != ' ' && c != '\t') {
@@ -204,8 +193,8 @@ qp_step(struct mime_decoder *d, const char *p, size_t n, char *o)
 			}
 			break;
 		case 2:
-			if ((h = hexval(c)) >= 0)
-				o[k++] = (char)(hexval(d->qhi) * 16 + h);
+			if ((h = hex_digit(c)) >= 0)
+				o[k++] = (char)(hex_digit(d->qhi) * 16 + h);
 			else {
 				o[k++] = '=';
 				o[k++] = d->qhi;
@@ -307,8 +296,8 @@ word_decode(const char *p, size_t n, int enc, char *o)
 		if (p[i] == '_')
 			o[k++] = ' ';
 		else if (p[i] == '=' && i + 2 < n &&
-		    (hi = hexval((unsigned char)p[i + 1])) >= 0 &&
-		    (lo = hexval((unsigned char)p[i + 2])) >= 0) {
+		    (hi = hex_digit((unsigned char)p[i + 1])) >= 0 &&
+		    (lo = hex_digit((unsigned char)p[i + 2])) >= 0) {
 			o[k++] = (char)(hi * 16 + lo);
 			i += 2;
 		} else

@@ -69,7 +69,6 @@ static const char *
 skip_comments(const char *p, struct mime_buf *comment)
 {
 	const char	*s;
-	int		 depth;
 
 	for (;;) {
 		while (*p == ' ' || *p == '\t')
@@ -77,16 +76,7 @@ skip_comments(const char *p, struct mime_buf *comment)
 		if (*p != '(')
 			return p;
 		comment->len = 0;
-		for (depth = 0, s = p; *p != '\0'; p++) {
-			if (*p == '\\' && p[1] != '\0')
-				p++;
-			else if (*p == '(')
-				depth++;
-			else if (*p == ')' && --depth == 0) {
-				p++;
-				break;
-			}
-		}
+		p = mime_comment_end(s = p);
 		mime_buf_add(comment, s + 1, p - s - (p[-1] == ')' ? 2 : 1));
 	}
 }

@@ -91,27 +91,32 @@ mime_field_get(const struct mime_msg *m, const struct mime_part *part,
 	return s;
 }
 
+const char *
+mime_comment_end(const char *p)
+{
+	int	depth;
+
+	for (depth = 0; *p != '\0'; p++) {
+		if (*p == '\\' && p[1] != '\0')
+			p++;
+		else if (*p == '(')
+			depth++;
+		else if (*p == ')' && --depth == 0)
+			return p + 1;
+	}
+	return p;
+}
+
 /* Skips white space and (nested) comments. */
 static const char *
 skip_cfws(const char *p)
 {
-	int	depth;
-
 	for (;;) {
 		while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
 			p++;
 		if (*p != '(')
 			return p;
-		for (depth = 0; *p != '\0'; p++) {
-			if (*p == '\\' && p[1] != '\0')
-				p++;
-			else if (*p == '(')
-				depth++;
-			else if (*p == ')' && --depth == 0) {
-				p++;
-				break;
-			}
-		}
+		p = mime_comment_end(p);
 	}
 }
 

@@ -14,6 +14,8 @@ int	parse_number(const char *, long long min, long long max, long long *);
 int	parse_size(const char *, long long max, long long *);
 /* Seconds with an optional s, m, h or d suffix. */
 int	parse_duration(const char *, long long max, long long *);
+/* The value of a hexadecimal digit (either case), or -1. */
+int	hex_digit(int c);
 /* An octal file mode, at most 0777. */
 int	parse_mode(const char *, mode_t *);
 

@@ -103,51 +103,59 @@ uidlist_basename(const char *file, char *buf, size_t bufsize)
 	return 0;
 }
 
-static int
-hexval(int c)
+/*
+ * The reverse of uidlist_escape(), in place: 0, or -1 for a broken
+ * escape, %00 or nothing at all.
+ */
+int
+uidlist_unescape(char *s)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-/* %XX escapes of the file; 0 or -1. */
-static int
-name_unescape(char *s)
-{
-	char	*r = s, *w = s;
+	char	*r, *w;
 	int	 hi, lo;
 
-	while (*r != '\0') {
+	/* Most names have nothing escaped. */
+	if ((r = strchr(s, '%')) == NULL)
+		return *s == '\0' ? -1 : 0;
+	for (w = r; *r != '\0'; r++) {
 		if (*r != '%') {
-			*w++ = *r++;
+			*w++ = *r;
 			continue;
 		}
-		if ((hi = hexval(r[1])) == -1 || (lo = hexval(r[2])) == -1 ||
-		    (hi == 0 && lo == 0))
+		if ((hi = hex_digit(r[1])) == -1 ||
+		    (lo = hex_digit(r[2])) == -1 || (hi | lo) == 0)
 			return -1;
 		*w++ = (char)(hi << 4 | lo);
-		r += 3;
+		r += 2;
 	}
 	*w = '\0';
 	return w == s ? -1 : 0;
 }
 
-static void
-name_escape(FILE *fp, const char *s)
+int
+uidlist_escape(const char *s, char *buf, size_t size)
 {
+	static const char	 hex[] = "0123456789ABCDEF";
 	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 o = 0;
 
 	for (; *p != '\0'; p++) {
-		if (*p <= 0x20 || *p >= 0x7f || *p == '%')
-			fprintf(fp, "%%%02X", *p);
-		else
-			fputc(*p, fp);
+		if (o + 4 > size) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		if (*p <= 0x20 || *p >= 0x7f || *p == '%') {
+			buf[o++] = '%';
+			buf[o++] = hex[*p >> 4];
+			buf[o++] = hex[*p & 0xf];
+		} else
+			buf[o++] = *p;
 	}
+	if (o >= size) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	buf[o] = '\0';
+	return 0;
 }
 
 /* One line into buf, without its LF; 1, 0 at EOF, -1 if too long. */
@@ -208,7 +216,7 @@ parse_entry(char *line, struct uidlist *ul)
 	    (name = strtok_r(NULL, " ", &save)) == NULL ||
 	    parse_u32(uidw, &uid) == -1 || uid == 0 || uid >= ul->uidnext ||
 	    (ul->n > 0 && uid <= ul->e[ul->n - 1].uid) ||
-	    name_unescape(name) == -1)
+	    uidlist_unescape(name) == -1)
 		return -1;
 	while ((f = strtok_r(NULL, " ", &save)) != NULL) {
 		if (f[0] == 'V' &&
@@ -275,14 +283,16 @@ static int
 write_entries(FILE *fp, const struct uidlist *ul)
 {
 	const struct uidlist_entry	*e;
+	char				 esc[3 * UIDLIST_LINE_MAX + 1];
 	size_t				 i;
 
 	fprintf(fp, "%s %d %" PRIu32 " %" PRIu32 "\n", UIDLIST_FILE,
 	    UIDLIST_VERSION, ul->uidvalidity, ul->uidnext);
 	for (i = 0; i < ul->n; i++) {
 		e = &ul->e[i];
-		fprintf(fp, "%" PRIu32 " ", e->uid);
-		name_escape(fp, e->name);
+		if (uidlist_escape(e->name, esc, sizeof(esc)) == -1)
+			return -1;
+		fprintf(fp, "%" PRIu32 " %s", e->uid, esc);
 		if (e->vsize != 0)
 			fprintf(fp, " V%" PRIu64, e->vsize);
 		if (e->uidl != NULL)

@@ -100,5 +100,12 @@ struct uidlist_entry *uidlist_find(const struct uidlist *ul, uint32_t uid);
  * whole name).  -1 (ENAMETOOLONG) when it does not fit.
  */
 int	uidlist_basename(const char *file, char *buf, size_t bufsize);
+/*
+ * A name as the list (and imapsd's files beside it) writes it: octets
+ * outside 0x21-0x7e and '%' as %XX.  -1 (ENAMETOOLONG) when it does not
+ * fit; uidlist_unescape() undoes it in place.
+ */
+int	uidlist_escape(const char *s, char *buf, size_t size);
+int	uidlist_unescape(char *s);
 
 #endif /* UIDLIST_H */

@@ -127,35 +127,6 @@ scan_cur(int dirfd, struct scan *s)
 	return 0;
 }
 
-/* The size with CR LF line ends and a last line end, as RETR sends it. */
-static int
-message_vsize(int dirfd, const char *path, uint64_t *vsize)
-{
-	char		*buf = xmalloc(POP3_CHUNK);
-	uint64_t	 n = 0;
-	ssize_t		 r, i;
-	int		 fd, prev = '\n';
-
-	if ((fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC)) == -1) {
-		free(buf);
-		return -1;
-	}
-	while ((r = read(fd, buf, POP3_CHUNK)) > 0) {
-		for (i = 0; i < r; i++) {
-			if (buf[i] == '\n' && prev != '\r')
-				n++;
-			prev = (unsigned char)buf[i];
-		}
-		n += r;
-	}
-	close(fd);
-	free(buf);
-	if (r == -1)
-		return -1;
-	*vsize = n + (prev != '\n' ? 2 : 0);
-	return 0;
-}
-
 static int
 scan_vsize(void *arg, size_t index, uint64_t *vsize)
 {
@@ -163,7 +134,7 @@ scan_vsize(void *arg, size_t index, uint64_t *vsize)
 	char		 path[MAXNAMLEN + 8];
 
 	snprintf(path, sizeof(path), "cur/%s", s->files[index]);
-	return message_vsize(s->dirfd, path, vsize);
+	return maildir_vsize(s->dirfd, path, vsize);
 }
 
 /* The messages of the uid list, oldest first, at most max_messages. */
@@ -189,7 +160,7 @@ build_msgs(struct pop3 *p, struct scan *s, struct uidlist *ul)
 			    ul->uidvalidity, e->uid);
 		m->size = e->vsize;
 		if (m->size == 0 &&
-		    message_vsize(p->dirfd, m->file, &m->size) == -1)
+		    maildir_vsize(p->dirfd, m->file, &m->size) == -1)
 			m->size = 0;
 	}
 }

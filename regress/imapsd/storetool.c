@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "number.h"
 #include "store.h"
 
 #define TOOL_LINE_MAX	8192
@@ -26,26 +27,14 @@
 static struct store	 st;
 static struct mbox	*mb;
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 static void
 unescape(char *s)
 {
 	char	*w = s;
 
 	for (; *s != '\0'; s++) {
-		if (*s == '%' && hexval(s[1]) >= 0 && hexval(s[2]) >= 0) {
-			*w++ = (char)(hexval(s[1]) << 4 | hexval(s[2]));
+		if (*s == '%' && hex_digit(s[1]) >= 0 && hex_digit(s[2]) >= 0) {
+			*w++ = (char)(hex_digit(s[1]) << 4 | hex_digit(s[2]));
 			s += 2;
 		} else
 			*w++ = *s;

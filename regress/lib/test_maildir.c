@@ -40,6 +40,7 @@ static void	test_deliver(const char *);
 static void	test_abort_and_flags(const char *);
 static void	test_folder_create(const char *);
 static void	test_secure(const char *);
+static void	test_vsize(const char *);
 
 static void
 test_folder_names(void)
@@ -255,5 +256,41 @@ main(void)
 	test_abort_and_flags(base);
 	test_folder_create(base);
 	test_secure(base);
+	test_vsize(base);
 	return unit_done();
+}
+
+/* CR LF counted for each bare LF, and a last line end added. */
+static void
+test_vsize(const char *base)
+{
+	static const struct {
+		const char	*data;
+		uint64_t	 vsize;
+	} cases[] = {
+		{ "", 0 },
+		{ "a\n", 3 },
+		{ "a\r\nb\n", 6 },
+		{ "a\nb", 6 },
+		{ "a\r", 4 },
+	};
+	char		 path[PATH_MAX];
+	uint64_t	 v;
+	size_t		 i;
+	int		 fd, dfd;
+
+	CHECK((dfd = open(base, O_RDONLY | O_DIRECTORY)) != -1);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(path, sizeof(path), "%s/vsize", base);
+		CHECK((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600)) !=
+		    -1);
+		CHECK(write(fd, cases[i].data, strlen(cases[i].data)) ==
+		    (ssize_t)strlen(cases[i].data));
+		close(fd);
+		CHECK(maildir_vsize(dfd, "vsize", &v) == 0 &&
+		    v == cases[i].vsize);
+	}
+	unlink(path);
+	CHECK(maildir_vsize(dfd, "vsize", &v) == -1 && errno == ENOENT);
+	close(dfd);
 }

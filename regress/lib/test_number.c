@@ -50,5 +50,9 @@ main(void)
 	CHECK(parse_mode("0800", &m) == -1);
 	CHECK(parse_mode("1777", &m) == -1);
 	CHECK(parse_mode("", &m) == -1);
+	CHECK(hex_digit('0') == 0 && hex_digit('9') == 9);
+	CHECK(hex_digit('a') == 10 && hex_digit('F') == 15);
+	CHECK(hex_digit('g') == -1 && hex_digit('\0') == -1 &&
+	    hex_digit(' ') == -1);
 	return unit_done();
 }

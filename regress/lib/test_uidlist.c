@@ -127,6 +127,23 @@ test_basename(void)
 	CHECK_STR(buf, "1.x.h");
 	CHECK(uidlist_basename("1.x.h", buf, 3) == -1 &&
 	    errno == ENAMETOOLONG);
+	/* escapes: blanks, controls, 8-bit and '%' as %XX, and back */
+	CHECK(uidlist_escape("a b%\x01\xe9:2,S", buf, sizeof(buf)) == 0);
+	CHECK_STR(buf, "a%20b%25%01%E9:2,S");
+	CHECK(uidlist_unescape(buf) == 0);
+	CHECK_STR(buf, "a b%\x01\xe9:2,S");
+	CHECK(uidlist_escape("a b", buf, 4) == -1 && errno == ENAMETOOLONG);
+	strlcpy(buf, "plain", sizeof(buf));
+	CHECK(uidlist_unescape(buf) == 0);
+	CHECK_STR(buf, "plain");
+	strlcpy(buf, "%e9", sizeof(buf));	/* either case */
+	CHECK(uidlist_unescape(buf) == 0 && buf[0] == '\xe9');
+	strlcpy(buf, "a%00b", sizeof(buf));
+	CHECK(uidlist_unescape(buf) == -1);
+	strlcpy(buf, "a%4", sizeof(buf));
+	CHECK(uidlist_unescape(buf) == -1);
+	buf[0] = '\0';
+	CHECK(uidlist_unescape(buf) == -1);
 }
 
 static void

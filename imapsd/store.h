@@ -123,16 +123,6 @@ struct store_kwtab {
 	size_t	 n;
 };
 
-/* A folder's state when its messages were read (store_cache.c). */
-struct store_snap {
-	uint32_t	 uidvalidity;
-	uint32_t	 uidnext;
-	struct timespec	 cur, new;	/* mtimes of cur/ and new/ */
-	ino_t		 ul_ino;	/* the uid list file */
-	off_t		 ul_size;
-	struct timespec	 ul_mtime;
-};
-
 struct mbox {
 	struct store		*st;
 	char			*name;		/* UTF-8 */
@@ -151,8 +141,14 @@ struct mbox {
 	off_t			 kw_size;
 	struct store_cache	*cache;		/* the cache file read */
 	int			 cache_dirty;
-	struct store_snap	 snap;		/* of the last full read */
-	int			 snap_ok;	/* its mtimes were settled */
+	/*
+	 * The uid list file the last full read found, and whether that
+	 * read had mtimes old enough to trust later (the cache's snapshot).
+	 */
+	ino_t			 ul_ino;
+	off_t			 ul_size;
+	struct timespec		 ul_mtime;
+	int			 settled;
 };
 
 /* What changed, from store_mbox_sync() and store_expunge(). */

@@ -594,20 +594,31 @@ ts_eq(const struct timespec *a, const struct timespec *b)
 int
 store_snap_eq(const struct store_snap *a, const struct store_snap *b)
 {
-	return a->uidvalidity == b->uidvalidity &&
-	    a->uidnext == b->uidnext && ts_eq(&a->cur, &b->cur) &&
+	return ts_eq(&a->cur, &b->cur) &&
 	    ts_eq(&a->new, &b->new) && a->ul_ino == b->ul_ino &&
 	    a->ul_size == b->ul_size && ts_eq(&a->ul_mtime, &b->ul_mtime);
+}
+
+void
+store_snap_of(const struct mbox *mb, struct store_snap *s)
+{
+	s->uidvalidity = mb->uidvalidity;
+	s->uidnext = mb->uidnext;
+	s->cur = mb->cur_mtime;
+	s->new = mb->new_mtime;
+	s->ul_ino = mb->ul_ino;
+	s->ul_size = mb->ul_size;
+	s->ul_mtime = mb->ul_mtime;
 }
 
 /* The S line: the state the messages were read in, if trusted. */
 static void
 cw_snap(struct cache_writer *w, const struct mbox *mb)
 {
-	const struct store_snap	*s = &mb->snap;
+	struct store_snap	 snap, *s = &snap;
 	char			 line[CACHE_LINE_MAX];
 	size_t			 i;
-	int			 ok = mb->snap_ok;
+	int			 ok = mb->settled;
 
 	/* Only a folder all in cur/ and all written can open from it. */
 	for (i = 0; ok && i < mb->n; i++)
@@ -618,6 +629,7 @@ cw_snap(struct cache_writer *w, const struct mbox *mb)
 		cw_put(w, "S -\n", 4);
 		return;
 	}
+	store_snap_of(mb, s);
 	snprintf(line, sizeof(line), "S %" PRIu32 " %" PRIu32
 	    " %lld.%09ld %lld.%09ld %llu %lld %lld.%09ld\n", s->uidvalidity,
 	    s->uidnext, (long long)s->cur.tv_sec, (long)s->cur.tv_nsec,
@@ -632,13 +644,16 @@ int
 store_cache_stale(const struct mbox *mb)
 {
 	const struct store_cache	*c = mb->cache;
+	struct store_snap		 s;
 
 	if (mb->cache_dirty)
 		return 1;
-	if (!mb->snap_ok)
+	if (!mb->settled)
 		return 0;	/* the file's S line is no worse than none */
-	return c == NULL || !c->has_snap || !store_snap_eq(&c->snap,
-	    &mb->snap);
+	store_snap_of(mb, &s);
+	return c == NULL || !c->has_snap || !store_snap_eq(&c->snap, &s) ||
+	    c->snap.uidvalidity != s.uidvalidity ||
+	    c->snap.uidnext != s.uidnext;
 }
 
 /* v in decimal at o; where it ends.  (snprintf was most of a write.) */

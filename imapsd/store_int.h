@@ -17,6 +17,19 @@
 					   is rescanned even if its mtime did
 					   not move: mtimes are coarse */
 
+/*
+ * A cache's S line: the state of the folder its records were read in
+ * (store_cache.c).  store_snap_eq() compares the state, not the UIDs.
+ */
+struct store_snap {
+	uint32_t	 uidvalidity;
+	uint32_t	 uidnext;
+	struct timespec	 cur, new;	/* mtimes of cur/ and new/ */
+	ino_t		 ul_ino;	/* the uid list file */
+	off_t		 ul_size;
+	struct timespec	 ul_mtime;
+};
+
 /* The file names of a folder's new/ and cur/. */
 struct store_scan {
 	char	**files;	/* "new/x" or "cur/x:2,S" */
@@ -78,6 +91,7 @@ const struct store_snap *store_cache_snap(struct mbox *);
 void	store_cache_take(struct mbox *);
 int	store_cache_stale(const struct mbox *);
 int	store_snap_eq(const struct store_snap *, const struct store_snap *);
+void	store_snap_of(const struct mbox *, struct store_snap *);
 
 /* store_mbox.c */
 void	store_msg_clear(struct store_msg *);

@@ -291,15 +291,15 @@ dirs_changed(struct mbox *mb, struct timespec *cur, struct timespec *new,
 }
 
 static int
-uidlist_stat(struct mbox *mb, struct store_snap *s)
+uidlist_stat(struct mbox *mb)
 {
 	struct stat	sb;
 
 	if (fstatat(mb->dirfd, UIDLIST_FILE, &sb, AT_SYMLINK_NOFOLLOW) == -1)
 		return -1;
-	s->ul_ino = sb.st_ino;
-	s->ul_size = sb.st_size;
-	s->ul_mtime = sb.st_mtim;
+	mb->ul_ino = sb.st_ino;
+	mb->ul_size = sb.st_size;
+	mb->ul_mtime = sb.st_mtim;
 	return 0;
 }
 
@@ -359,13 +359,9 @@ store_mbox_sync(struct mbox *mb, int flags, struct store_changes *ch)
 	}
 	mb->uidvalidity = ul.uidvalidity;
 	mb->uidnext = ul.uidnext;
-	mb->snap.uidvalidity = ul.uidvalidity;
-	mb->snap.uidnext = ul.uidnext;
-	mb->snap.cur = cur;
-	mb->snap.new = new;
 	/* What a later open may trust: mtimes older than their tick. */
-	mb->snap_ok = !ts_recent(&cur) && !ts_recent(&new) && c.n == 0 &&
-	    uidlist_stat(mb, &mb->snap) == 0;
+	mb->settled = !ts_recent(&cur) && !ts_recent(&new) && c.n == 0 &&
+	    uidlist_stat(mb) == 0;
 	/* Keywords only when their file moved (or first): it can be big. */
 	kfp = NULL;
 	if (((what & 2) || (flags & STORE_SYNC_FORCE)) &&
@@ -411,16 +407,15 @@ open_snapshot(struct mbox *mb)
 	char			 base[STORE_FILE_MAX];
 	size_t			 i;
 
+	/* Whatever this leaves in mb, a failed open's full read resets. */
 	if ((s = store_cache_snap(mb)) == NULL ||
 	    fstatat(mb->dirfd, "cur", &sb, 0) == -1)
 		return -1;
-	now.cur = sb.st_mtim;
-	if (fstatat(mb->dirfd, "new", &sb, 0) == -1 ||
-	    uidlist_stat(mb, &now) == -1)
+	mb->cur_mtime = sb.st_mtim;
+	if (fstatat(mb->dirfd, "new", &sb, 0) == -1 || uidlist_stat(mb) == -1)
 		return -1;
-	now.new = sb.st_mtim;
-	now.uidvalidity = s->uidvalidity;
-	now.uidnext = s->uidnext;
+	mb->new_mtime = sb.st_mtim;
+	store_snap_of(mb, &now);
 	if (ts_recent(&now.cur) || ts_recent(&now.new) ||
 	    !store_snap_eq(s, &now))
 		return -1;
@@ -435,15 +430,12 @@ open_snapshot(struct mbox *mb)
 				mb->msgs[i].keywords = kw_mask(mb, &kf, base);
 		store_kw_free(&kf);
 	}
-	mb->uidvalidity = now.uidvalidity;
-	mb->uidnext = now.uidnext;
-	mb->cur_mtime = now.cur;
-	mb->new_mtime = now.new;
+	mb->uidvalidity = s->uidvalidity;
+	mb->uidnext = s->uidnext;
 	mb->kw_mtime = kw.st_mtim;
 	mb->kw_ino = kw.st_ino;
 	mb->kw_size = kw.st_size;
-	mb->snap = now;
-	mb->snap_ok = 1;
+	mb->settled = 1;
 	mb->nrecent = 0;
 	return 0;
 }

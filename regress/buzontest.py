@@ -4,6 +4,7 @@ and check a program's configuration (-n) against its manual page."""
 
 import os
 import pwd
+import random
 import re
 import signal
 import socket
@@ -45,10 +46,46 @@ def claim_reports(names):
     return "\n".join(text)
 
 
+def _ephemeral_low():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+# Test ports come from below the kernel's ephemeral range, so the source
+# port of some outgoing connection cannot take one between the check and
+# the daemon's bind; none is handed out twice in one run.
+PORT_LOW = 11000
+PORT_HIGH = min(_ephemeral_low(), 65536) - 1
+_ports_given = set()
+
+
+def claim_ports(ports):
+    """True, and the ports are ours, when none was handed out before and
+    each can be bound now."""
+    if any(p in _ports_given or not PORT_LOW <= p <= PORT_HIGH
+           for p in ports):
+        return False
+    for p in ports:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", p))
+            except OSError:
+                return False
+    _ports_given.update(ports)
+    return True
+
+
 def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port nobody listens on."""
+    for _ in range(1000):
+        port = random.randint(PORT_LOW, PORT_HIGH)
+        if claim_ports([port]):
+            return port
+    raise RuntimeError("no free loopback port in %d-%d" %
+                       (PORT_LOW, PORT_HIGH))
 
 
 def wait_for(pred, timeout=10.0, what="condition"):

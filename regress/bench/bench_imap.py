@@ -34,7 +34,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
 sys.path.insert(0, os.path.join(HERE, "..", "imapsd"))
-from bench_smtp import free_port, pss_kib, tree  # noqa: E402
+from bench_smtp import pss_kib, tree  # noqa: E402
+from buzontest import free_port  # noqa: E402
 
 MESSAGES = int(os.environ.get("BUZON_BENCH_IMAP_MESSAGES") or 100000)
 FETCH_BODIES = 2000

@@ -34,6 +34,10 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                ".."))
+from buzontest import free_port  # noqa: E402
+
 MESSAGES = int(os.environ.get("BUZON_BENCH_MESSAGES") or 5000)
 CLIENTS = (1, 10, 50)
 SIZE = 4096
@@ -209,12 +213,6 @@ maillog_file = %(base)s/maillog
 
 def postfix_stop(cfg):
     subprocess.run(["postfix", "-c", cfg, "stop"], capture_output=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # --- buzon ------------------------------------------------------------

@@ -167,6 +167,9 @@ imap_append(struct imap *p, struct imapcmd *c)
 		return imap_no(p, c, "[CANNOT] APPEND: %s", why);
 	if (msg->len == 0)
 		rv = imap_no(p, c, "Can't save a zero byte message.");
+	else if (msg->flags & IMAPCMD_NODE_NUL)
+		/* Literals are CHAR8 (RFC 3501 9); FETCH could not give it back. */
+		rv = imap_no(p, c, "APPEND: the message holds a NUL octet");
 	else
 		rv = append_store(p, c, name, msg, flags, kw, nkw, idate);
 	free(name);

@@ -578,6 +578,21 @@ def test_append_bad_input(site, args, reply):
     s.close()
 
 
+def test_append_nul_refused(site):
+    """A message with a NUL octet (literals are CHAR8) is refused whole,
+    synchronizing or not: nothing lands, not even in tmp/, and the
+    session goes on."""
+    s = Session(site)
+    msg = b"Subject: x\r\n\r\nbody\0more\r\n"
+    for sync in (False, True):
+        assert append(s, "INBOX", msg, sync) == (
+            [], b"NO APPEND: the message holds a NUL octet")
+    assert files(site) == []
+    assert os.listdir(os.path.join(site.maildir(), "tmp")) == []
+    assert s.cmd("NOOP") == ([], b"OK NOOP completed")
+    s.close()
+
+
 def test_not_in_authenticated_state(site):
     s = Session(site)
     for cmd in ("STORE 1 +FLAGS \\Seen", "EXPUNGE", "COPY 1 INBOX",

@@ -39,7 +39,8 @@ LIB_HDRS=	lib/compat.h lib/log.h lib/xmalloc.h lib/config.h lib/number.h \
 		lib/queueproto.h lib/queueclient.h lib/domains.h lib/daemon.h \
 		lib/tlv.h lib/netmask.h lib/mdaproto.h lib/sasl.h
 # Each line below belongs to one program's sources; keep them apart.
-LIB_POP3_SRCS=	lib/login.c lib/login_conf.c lib/login_master.c lib/uidlist.c
+LIB_POP3_SRCS=	lib/login.c lib/login_client.c lib/login_conf.c \
+		lib/login_master.c lib/uidlist.c
 LIB_POP3_HDRS=	lib/login.h lib/login_conf.h lib/login_master.h \
 		lib/uidlist.h
 LIB_IMAP_SRCS=	lib/imapcmd.c lib/imapcmd_parse.c lib/imapcmd_str.c \

@@ -24,8 +24,6 @@
 #include "login.h"
 #include "sasl.h"
 
-#define IMAP_RELAY_SLACK_MS	60000	/* relay idle bound over timeout */
-
 static int	imap_starttls(struct imap *, struct imapcmd *);
 static int	imap_login(struct imap *, struct imapcmd *);
 static int	imap_authenticate(struct imap *, struct imapcmd *);
@@ -84,15 +82,12 @@ imap_starttls(struct imap *p, struct imapcmd *c)
 	imap_ok(p, c, "begin TLS negotiation now");
 	if (imap_flush(p) == -1)
 		return 0;
-	iobuf_discard(p->io);
-	if (tls_accept_socket(p->tls_server, &p->tls, p->fd) == -1) {
-		imap_log(p, "event=tls-failed error=\"%s\"",
-		    tls_error(p->tls_server));
+	if (login_starttls("imap", p->info, p->tls_server, &p->tls, p->io,
+	    (int)p->conf->login_timeout * 1000) == -1) {
 		p->end = "tls-failed";
 		p->state = IMAP_LOGOUT;
 		return 0;
 	}
-	iobuf_set_tls(p->io, p->tls);
 	p->is_tls = 1;
 	return 0;
 }
@@ -102,8 +97,7 @@ static int
 do_login(struct imap *p, struct imapcmd *c, const char *user,
     const char *pass, const char *method)
 {
-	char			 ctx[LOGIN_CTX_MAX], reason[AUTH_REASON_MAX + 1];
-	char			 vis[LOG_VIS_MAX];
+	char			 ctx[LOGIN_CTX_MAX];
 	enum login_result	 r;
 	int			 fd, n;
 
@@ -112,13 +106,10 @@ do_login(struct imap *p, struct imapcmd *c, const char *user,
 	    c->tag);
 	if (n < 0 || (size_t)n >= sizeof(ctx))
 		return imap_bad(p, c, "tag too long");
-	r = login_auth(p->chan, user, pass, ctx, n, &fd, reason,
-	    sizeof(reason));
+	r = login_try("imap", p->info, p->chan, user, pass, method, ctx, n,
+	    &fd);
 	if (r == LOGIN_OK)
 		start_relay(p, fd);
-	log_vis(vis, sizeof(vis), user, strlen(user));
-	imap_log(p, "event=login-failed user=%s method=%s result=%s", vis,
-	    method, r == LOGIN_FAIL ? "fail" : "tempfail");
 	if (r == LOGIN_FAIL)
 		return imap_no(p, c, "[AUTHENTICATIONFAILED] invalid user "
 		    "name or password");
@@ -154,22 +145,18 @@ imap_login(struct imap *p, struct imapcmd *c)
 static char *
 sasl_response(struct imap *p)
 {
-	enum iobuf_result	 r;
-	char			*line;
-	size_t			 len;
-	int			 flags;
+	char	*line;
+	int	 rv;
 
 	iobuf_write(p->io, "+ \r\n", 4);
 	if (imap_flush(p) == -1)
 		return NULL;
-	iobuf_set_maxline(p->io, p->conf->max_auth_line);
-	r = iobuf_getline(p->io, &line, &len, &flags);
-	if (r == IOBUF_OK && !(flags & (IOBUF_NUL | IOBUF_PARTIAL)))
+	rv = login_sasl_line(p->io, p->conf->max_auth_line,
+	    p->conf->max_line, &line, &p->end);
+	if (rv == 0)
 		return line;
-	if (r != IOBUF_TOOLONG) {
-		p->end = r == IOBUF_TIMEOUT ? "timeout" : "dropped";
+	if (rv == -1)
 		p->state = IMAP_LOGOUT;
-	}
 	return NULL;
 }
 
@@ -198,7 +185,7 @@ imap_authenticate(struct imap *p, struct imapcmd *c)
 	else if ((resp = sasl_response(p)) == NULL) {
 		if (p->state == IMAP_LOGOUT)
 			return 0;
-		return imap_bad(p, c, "response too long");
+		return imap_bad(p, c, "response too long or holding NUL");
 	}
 	len = strlen(resp);
 	if (strcmp(resp, "*") == 0)
@@ -219,7 +206,7 @@ start_relay(struct imap *p, int fd)
 	imapcmd_reader_free(p->reader);
 	p->reader = NULL;
 	login_relay_exit(p->io, p->fd, p->tls, fd,
-	    (int)(p->conf->timeout * 1000 + IMAP_RELAY_SLACK_MS));
+	    (int)(p->conf->timeout * 1000 + LOGIN_RELAY_SLACK_MS));
 }
 
 static void
@@ -260,9 +247,5 @@ imap_preauth(int client, int chan, const struct login_info *info,
 	greet(&p, x);
 	if (p.state != IMAP_LOGOUT)
 		imap_loop(&p, preauth_tables);
-	imap_log(&p, "event=disconnect state=not-authenticated result=%s",
-	    p.end ? p.end : "closed");
-	if (p.tls != NULL)
-		tls_close(p.tls);
-	_exit(0);
+	login_preauth_exit("imap", info, "not-authenticated", p.end, p.tls);
 }

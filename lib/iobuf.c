@@ -163,6 +163,26 @@ wait_fd(int fd, short events, const struct timespec *dl)
 	}
 }
 
+int
+iobuf_handshake(struct iobuf *b, int timeout_ms)
+{
+	struct timespec	dl;
+	int		r;
+
+	deadline_set(&dl, timeout_ms);
+	for (;;) {
+		if ((r = tls_handshake(b->tls)) == 0)
+			return 0;
+		if (r != TLS_WANT_POLLIN && r != TLS_WANT_POLLOUT) {
+			errno = EIO;
+			return -1;
+		}
+		if (wait_fd(b->fd, r == TLS_WANT_POLLIN ? POLLIN : POLLOUT,
+		    &dl) == -1)
+			return -1;
+	}
+}
+
 /* Reads what is available into the buffer's free tail. */
 static enum iobuf_result
 fill(struct iobuf *b, const struct timespec *dl)

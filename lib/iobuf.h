@@ -33,6 +33,11 @@ enum iobuf_result {
 struct iobuf	*iobuf_new(int fd, size_t maxline, int timeout_ms);
 void		 iobuf_free(struct iobuf *);	/* does not close fd */
 void		 iobuf_set_tls(struct iobuf *, struct tls *);
+/*
+ * The TLS handshake of the context set with iobuf_set_tls() within
+ * timeout_ms: 0, or -1 with errno ETIMEDOUT, or EIO (tls_error() says).
+ */
+int		 iobuf_handshake(struct iobuf *, int timeout_ms);
 void		 iobuf_set_timeout(struct iobuf *, int timeout_ms);
 void		 iobuf_set_maxline(struct iobuf *, size_t);
 int		 iobuf_fd(struct iobuf *);

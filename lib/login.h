@@ -42,6 +42,7 @@
 #define LOGIN_ID_LEN		16	/* hex digits of a session id */
 #define LOGIN_RELAY_BUF		4096	/* octets buffered each way */
 #define LOGIN_ANSWER_WAIT_MS	90000	/* pre-auth waits this for authd */
+#define LOGIN_RELAY_SLACK_MS	60000	/* relay idle bound over timeout */
 
 enum login_result {
 	LOGIN_OK,		/* *fd is the session's end */
@@ -132,6 +133,37 @@ __dead void login_relay_exit(struct iobuf *io, int client, struct tls *tls,
 void	login_greet_start(const char *service, const struct login_info *,
 	    struct tls *implicit, struct tls **tls, int fd, struct iobuf *io,
 	    int plaintext_ok);
+
+/*
+ * In the pre-auth process after the protocol's go-ahead went out: the
+ * STARTTLS (STLS) handshake within timeout_ms, io reading through *tls
+ * after it.  -1, logged, when it failed: the connection is to end.
+ */
+int	login_starttls(const char *service, const struct login_info *,
+	    struct tls *server, struct tls **tls, struct iobuf *io,
+	    int timeout_ms);
+
+/*
+ * The client's line after a SASL "+ " challenge the caller has sent,
+ * of at most max octets (io's limit is restore after): 0 with *line;
+ * 1 for a line too long, cut short or holding NUL (the session goes
+ * on); -1 when the client timed out or went, *end saying which.
+ */
+int	login_sasl_line(struct iobuf *io, size_t max, size_t restore,
+	    char **line, const char **end);
+
+/*
+ * login_auth() for a login command, the failure logged with method
+ * ("login", "plain", "user").
+ */
+enum login_result login_try(const char *service, const struct login_info *,
+	    int chan, const char *user, const char *pass, const char *method,
+	    const void *ctx, size_t ctxlen, int *fd);
+
+/* The pre-auth process's disconnect log line; TLS closed, _exit(0). */
+__dead void login_preauth_exit(const char *service,
+	    const struct login_info *, const char *state, const char *end,
+	    struct tls *tls);
 
 /* The address of a peer as text ("192.0.2.1", "2001:db8::1"). */
 int	login_addr(const struct sockaddr *, socklen_t, char *, size_t,

@@ -7,7 +7,6 @@
 
 #include <sys/types.h>
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,8 +21,6 @@
 #include "pop3sd.h"
 #include "sasl.h"
 #include "xmalloc.h"
-
-#define POP3_RELAY_SLACK_MS	60000	/* relay idle bound over timeout */
 
 static __dead void	start_relay(struct pop3 *, int);
 
@@ -57,20 +54,16 @@ static int
 do_login(struct pop3 *p, const char *user, const char *pass,
     const char *method)
 {
-	char			 ctx[64], reason[AUTH_REASON_MAX + 1];
-	char			 vis[LOG_VIS_MAX];
+	char			 ctx[64];
 	enum login_result	 r;
 	int			 fd;
 
 	snprintf(ctx, sizeof(ctx), "tls=%s method=%s",
 	    p->is_tls ? "yes" : "no", method);
-	r = login_auth(p->chan, user, pass, ctx, strlen(ctx), &fd, reason,
-	    sizeof(reason));
+	r = login_try("pop3", p->info, p->chan, user, pass, method, ctx,
+	    strlen(ctx), &fd);
 	if (r == LOGIN_OK)
 		start_relay(p, fd);
-	log_vis(vis, sizeof(vis), user, strlen(user));
-	pop3_log(p, "event=login-failed user=%s method=%s result=%s", vis,
-	    method, r == LOGIN_FAIL ? "fail" : "tempfail");
 	if (r == LOGIN_FAIL) {
 		pop3_error(p, "[AUTH] invalid user name or password");
 		return -1;
@@ -111,23 +104,18 @@ pop3_pass(struct pop3 *p, char *args)
 static char *
 sasl_response(struct pop3 *p)
 {
-	enum iobuf_result	 r;
-	char			*line;
-	size_t			 len;
-	int			 flags;
+	char	*line;
+	int	 rv;
 
 	iobuf_write(p->io, "+ \r\n", 4);
 	if (pop3_flush(p) == -1)
 		return NULL;
-	iobuf_set_maxline(p->io, p->conf->max_auth_line);
-	r = iobuf_getline(p->io, &line, &len, &flags);
-	iobuf_set_maxline(p->io, p->conf->max_line);
-	if (r == IOBUF_OK && !(flags & (IOBUF_NUL | IOBUF_PARTIAL)))
+	rv = login_sasl_line(p->io, p->conf->max_auth_line,
+	    p->conf->max_line, &line, &p->end);
+	if (rv == 0)
 		return line;
-	if (r != IOBUF_TOOLONG) {
-		p->end = r == IOBUF_TIMEOUT ? "timeout" : "dropped";
+	if (rv == -1)
 		pop3_enter_state(p, POP3_CLOSED);
-	}
 	return NULL;
 }
 
@@ -141,7 +129,7 @@ auth_plain(struct pop3 *p, char *initial)
 	if (resp == NULL && (resp = sasl_response(p)) == NULL) {
 		if (p->state == POP3_CLOSED)
 			return 0;
-		pop3_error(p, "[AUTH] response too long");
+		pop3_error(p, "[AUTH] response too long or holding NUL");
 		return -1;
 	}
 	if (strcmp(resp, "*") == 0) {
@@ -198,15 +186,12 @@ pop3_stls(struct pop3 *p, char *args)
 	pop3_reply(p, "begin TLS negotiation");
 	if (pop3_flush(p) == -1)
 		return 0;
-	iobuf_discard(p->io);
-	if (tls_accept_socket(p->tls_server, &p->tls, p->fd) == -1) {
-		pop3_log(p, "event=tls-failed error=\"%s\"",
-		    tls_error(p->tls_server));
+	if (login_starttls("pop3", p->info, p->tls_server, &p->tls, p->io,
+	    (int)p->conf->login_timeout * 1000) == -1) {
 		p->end = "tls-failed";
 		pop3_enter_state(p, POP3_CLOSED);
 		return 0;
 	}
-	iobuf_set_tls(p->io, p->tls);
 	p->is_tls = 1;
 	free(p->user);
 	p->user = NULL;
@@ -220,7 +205,7 @@ start_relay(struct pop3 *p, int fd)
 	free(p->user);
 	p->user = NULL;
 	login_relay_exit(p->io, p->fd, p->tls, fd,
-	    (int)(p->conf->timeout * 1000 + POP3_RELAY_SLACK_MS));
+	    (int)(p->conf->timeout * 1000 + LOGIN_RELAY_SLACK_MS));
 }
 
 static void
@@ -259,9 +244,5 @@ pop3_preauth(int client, int chan, const struct login_info *info,
 	greet(&p, x);
 	if (p.state != POP3_CLOSED)
 		pop3_loop(&p);
-	pop3_log(&p, "event=disconnect state=authorization result=%s",
-	    p.end ? p.end : "closed");
-	if (p.tls != NULL)
-		tls_close(p.tls);
-	_exit(0);
+	login_preauth_exit("pop3", info, "authorization", p.end, p.tls);
 }

@@ -8,46 +8,14 @@
 #include <sys/types.h>
 
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include <tls.h>
 
 #include "iobuf.h"
 #include "log.h"
 #include "smtpd.h"
-
-static int
-handshake(struct smtp_session *s)
-{
-	struct timespec	start, now;
-	struct pollfd	pfd;
-	long long	left_ms;
-	int		r;
-
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	for (;;) {
-		r = tls_handshake(s->tls);
-		if (r == 0)
-			return 0;
-		if (r != TLS_WANT_POLLIN && r != TLS_WANT_POLLOUT)
-			return -1;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		left_ms = s->conf->tls_timeout * 1000 -
-		    ((now.tv_sec - start.tv_sec) * 1000LL +
-		    (now.tv_nsec - start.tv_nsec) / 1000000);
-		if (left_ms <= 0) {
-			errno = ETIMEDOUT;
-			return -1;
-		}
-		pfd.fd = s->ctx->fd;
-		pfd.events = r == TLS_WANT_POLLIN ? POLLIN : POLLOUT;
-		if (poll(&pfd, 1, (int)left_ms) == -1 && errno != EINTR)
-			return -1;
-	}
-}
 
 /* 0, or -1 after a log line (the connection is then useless). */
 int
@@ -60,7 +28,7 @@ smtp_tls_start(struct smtp_session *s)
 		return -1;
 	}
 	iobuf_set_tls(s->io, s->tls);
-	if (handshake(s) == -1) {
+	if (iobuf_handshake(s->io, (int)s->conf->tls_timeout * 1000) == -1) {
 		log_info("smtp-in session=%s event=tls result=fail "
 		    "error=\"%s\"", s->id, errno == ETIMEDOUT ? "timeout" :
 		    tls_error(s->tls) ? tls_error(s->tls) : "handshake");

@@ -121,6 +121,36 @@ def test_authenticate_plain(site):
     site.wait_log("method=plain")
 
 
+def test_preauth_bounds_and_log(site):
+    """The line after AUTHENTICATE's "+ " is bounded by max_auth_line
+    (2048): over it, or with a NUL, it is BAD and the session goes on; a
+    failed login is logged with the name made visible; a STARTTLS whose
+    handshake fails ends the connection, logged."""
+    r = site.raw()
+    r.line()
+    assert r.cmd("a AUTHENTICATE PLAIN") == b"+ "
+    assert r.cmd("A" * 3000) == b"a BAD response too long or holding NUL"
+    assert r.cmd("b AUTHENTICATE PLAIN") == b"+ "
+    r.send(b"AGFu\0YQBhbmEtcHc=\r\n")
+    assert r.line() == b"b BAD response too long or holding NUL"
+    r.send(b"c LOGIN {5+}\r\nan\x01\"a wrong\r\n")
+    assert r.line() == (b"c NO [AUTHENTICATIONFAILED] invalid user name "
+                        b"or password")
+    assert r.cmd("d AUTHENTICATE PLAIN %s" % plain("ana", "ana-pw")) \
+        .startswith(b"d OK [CAPABILITY ")
+    site.wait_log('event=login-failed user=an\\001\\042a method=login '
+                  'result=fail')
+    r.close()
+    r = site.raw(tls=False)
+    r.line()
+    assert r.cmd("e STARTTLS") == b"e OK begin TLS negotiation now"
+    r.send(b"no TLS hello here\r\n" * 8)
+    assert r.closed() and r.buf == b""
+    site.wait_log("event=tls-failed error=")
+    site.wait_log("event=disconnect state=not-authenticated "
+                  "result=tls-failed")
+
+
 def test_pipelined_across_login(site):
     """Commands sent with the LOGIN, in the same write, are answered by
     the session in order."""
@@ -189,6 +219,12 @@ def test_too_many_errors_and_timeout(workdir, cert):
         assert r.line() == b"* BYE autologout; idle for too long"
         assert 1.5 < time.monotonic() - t0 < 10
         s.wait_log("result=timeout")
+        # A client that never starts the handshake after STARTTLS.
+        r = s.raw(tls=False)
+        r.line()
+        assert r.cmd("d STARTTLS") == b"d OK begin TLS negotiation now"
+        assert r.closed()
+        s.wait_log('event=tls-failed error="timeout"')
 
 
 @pytest.mark.skipif(not buzontest.IS_ROOT, reason="needs root: the drop")

@@ -239,6 +239,36 @@ def test_auth_plain(site):
         site.log()
 
 
+def test_authorization_bounds_and_log(site):
+    """The line after AUTH's "+ " is bounded by max_auth_line (2048):
+    over it, or with a NUL, it is -ERR and the session goes on; a failed
+    login is logged with the name made visible; an STLS whose handshake
+    fails ends the connection, logged."""
+    site.start()
+    r = site.raw()
+    r.line()
+    assert r.cmd("AUTH PLAIN") == b"+ "
+    assert r.cmd("A" * 3000) == b"-ERR [AUTH] response too long or " \
+                                b"holding NUL"
+    assert r.cmd("AUTH PLAIN") == b"+ "
+    r.send(b"AGFu\0YQBhbmEtcHc=\r\n")
+    assert r.line() == b"-ERR [AUTH] response too long or holding NUL"
+    assert r.cmd('USER an\x01"a').startswith(b"+OK")
+    assert r.cmd("PASS wrong").startswith(b"-ERR [AUTH]")
+    assert r.cmd("AUTH PLAIN " + base64.b64encode(b"\0ana\0ana-pw")
+                 .decode()).startswith(b"+OK")
+    r.cmd("QUIT")
+    site.wait_log('event=login-failed user=an\\001\\042a method=user '
+                  'result=fail')
+    r = site.raw(tls=False)
+    r.line()
+    assert r.cmd("STLS").startswith(b"+OK")
+    r.send(b"no TLS hello here\r\n" * 8)
+    assert r.closed() and r.buf == b""
+    site.wait_log("event=tls-failed error=")
+    site.wait_log("event=disconnect state=authorization result=tls-failed")
+
+
 def test_wrong_password_and_authd_down(site):
     site.start()
     c = site.pop3s_client()
@@ -388,6 +418,12 @@ def test_timeouts(workdir, cert):
         assert r.closed()
         s.wait_log("result=timeout")
         assert len(os.listdir(os.path.join(s.maildir(), "cur"))) == 1
+        # A client that never starts the handshake after STLS.
+        r = s.raw(tls=False)
+        r.line()
+        assert r.cmd("STLS").startswith(b"+OK")
+        assert r.closed()
+        s.wait_log('event=tls-failed error="timeout"')
     finally:
         s.stop()
 

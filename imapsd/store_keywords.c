@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "maildir.h"
 #include "number.h"
 #include "store_int.h"
 #include "xmalloc.h"
@@ -181,37 +182,18 @@ parse_m(char *line, struct store_kwfile *kf)
 }
 
 static int
-read_line(FILE *fp, char *buf, size_t size)
-{
-	size_t	len;
-
-	if (fgets(buf, size, fp) == NULL)
-		return 0;
-	len = strlen(buf);
-	if (len > 0 && buf[len - 1] == '\n')
-		buf[--len] = '\0';
-	else if (!feof(fp)) {
-		while (fgets(buf, size, fp) != NULL &&
-		    strchr(buf, '\n') == NULL)
-			;
-		return -1;
-	}
-	return 1;
-}
-
-static int
 kw_parse(FILE *fp, struct store_kwfile *kf)
 {
 	char	line[KW_LINE_MAX];
 	int	r, bad = 0;
 
-	if (read_line(fp, line, sizeof(line)) != 1 ||
+	if (maildir_read_line(fp, line, sizeof(line)) != 1 ||
 	    strcmp(line, KW_HEADER) != 0) {
 		log_warnx("event=keywords error=malformed file=%s",
 		    STORE_KEYWORDS_FILE);
 		return 0;
 	}
-	while ((r = read_line(fp, line, sizeof(line))) != 0) {
+	while ((r = maildir_read_line(fp, line, sizeof(line))) != 0) {
 		if (r == 1 && strncmp(line, "K ", 2) == 0 &&
 		    store_kwtab_find(&kf->tab, line + 2) == -1 &&
 		    store_kw_add(&kf->tab, line + 2) != -1)
@@ -246,10 +228,11 @@ courier_list(int kwdir, struct store_kwfile *kf, int *map)
 			close(fd);
 		return;
 	}
-	while ((r = read_line(fp, line, sizeof(line))) != 0 && line[0] != '\0')
+	while ((r = maildir_read_line(fp, line, sizeof(line))) != 0 &&
+	    line[0] != '\0')
 		if (r == 1 && nnames < STORE_KEYWORDS_MAX * 4)
 			map[nnames++] = store_kw_add(&kf->tab, line);
-	while ((r = read_line(fp, line, sizeof(line))) != 0) {
+	while ((r = maildir_read_line(fp, line, sizeof(line))) != 0) {
 		if (r == -1 || (colon = strrchr(line, ':')) == NULL)
 			continue;
 		*colon = '\0';
@@ -281,7 +264,7 @@ courier_update(int kwdir, const char *file, const char *base,
 			close(fd);
 		return;
 	}
-	while ((r = read_line(fp, line, sizeof(line))) != 0)
+	while ((r = maildir_read_line(fp, line, sizeof(line))) != 0)
 		if (r == 1 && (i = store_kw_add(&kf->tab, line)) >= 0)
 			mask |= (uint64_t)1 << i;
 	fclose(fp);
@@ -383,7 +366,7 @@ dovecot_table(int dirfd, struct store_kwfile *kf, int *map)
 			close(fd);
 		return 0;
 	}
-	while ((r = read_line(fp, line, sizeof(line))) != 0) {
+	while ((r = maildir_read_line(fp, line, sizeof(line))) != 0) {
 		if (r == -1 || (sp = strchr(line, ' ')) == NULL)
 			continue;
 		*sp++ = '\0';

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "maildir.h"
 #include "mutf7.h"
 #include "store_int.h"
 #include "xmalloc.h"
@@ -47,9 +48,8 @@ int
 store_subs(struct store *st, char ***names, size_t *n)
 {
 	char	 line[SUBS_LINE_MAX], *name;
-	size_t	 len;
 	FILE	*fp;
-	int	 fd;
+	int	 fd, r;
 
 	*names = NULL;
 	*n = 0;
@@ -60,12 +60,13 @@ store_subs(struct store *st, char ***names, size_t *n)
 		close(fd);
 		return -1;
 	}
-	while (fgets(line, sizeof(line), fp) != NULL && *n < STORE_SUBS_MAX) {
-		len = strcspn(line, "\r\n");
-		if (line[len] == '\0' && !feof(fp))
-			continue;	/* too long: not a name of ours */
-		line[len] = '\0';
-		if (len == 0 || (name = line_name(line)) == NULL)
+	while ((r = maildir_read_line(fp, line, sizeof(line))) != 0 &&
+	    *n < STORE_SUBS_MAX) {
+		/* A line too long is not a name of ours. */
+		if (r == -1)
+			continue;
+		line[strcspn(line, "\r")] = '\0';
+		if (line[0] == '\0' || (name = line_name(line)) == NULL)
 			continue;
 		*names = xreallocarray(*names, *n + 1, sizeof(char *));
 		(*names)[(*n)++] = name;

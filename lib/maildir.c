@@ -571,3 +571,23 @@ maildir_vsize(int dirfd, const char *path, uint64_t *vsize)
 	*vsize = n + (prev != '\n' ? 2 : 0);
 	return 0;
 }
+
+int
+maildir_read_line(FILE *fp, char *buf, size_t size)
+{
+	size_t	len;
+
+	if (fgets(buf, size, fp) == NULL)
+		return 0;
+	len = strlen(buf);
+	if (len > 0 && buf[len - 1] == '\n') {
+		buf[len - 1] = '\0';
+		return 1;
+	}
+	if (feof(fp))
+		return 1;
+	while (fgets(buf, size, fp) != NULL && strchr(buf, '\n') == NULL)
+		;
+	errno = EINVAL;
+	return -1;
+}

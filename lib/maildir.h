@@ -21,6 +21,7 @@
 #include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define MAILDIR_MODE		0700	/* of the directories we make */
 #define MAILDIR_FILE_MODE	0600	/* of messages and maildirfolder */
@@ -85,6 +86,13 @@ int	maildir_uniq(char *buf, size_t bufsize);
  * what POP3 RETR and IMAP RFC822.SIZE count.
  */
 int	maildir_vsize(int dirfd, const char *path, uint64_t *vsize);
+/*
+ * One line of a Maildir's small state files (uid list, keywords,
+ * subscriptions) into buf without its LF: 1, 0 at the end, -1 with
+ * errno EINVAL for a line of size octets or more with its LF, the rest
+ * of it skipped.
+ */
+int	maildir_read_line(FILE *fp, char *buf, size_t size);
 /* Escapes a host name for a file name as above. */
 int	maildir_host_escape(const char *host, char *buf, size_t bufsize);
 

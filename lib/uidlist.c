@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "maildir.h"
 #include "number.h"
 #include "uidlist.h"
 #include "xmalloc.h"
@@ -158,24 +159,6 @@ uidlist_escape(const char *s, char *buf, size_t size)
 	return 0;
 }
 
-/* One line into buf, without its LF; 1, 0 at EOF, -1 if too long. */
-static int
-read_line(FILE *fp, char *buf, size_t size)
-{
-	size_t	len;
-
-	if (fgets(buf, size, fp) == NULL)
-		return 0;
-	len = strlen(buf);
-	if (len > 0 && buf[len - 1] == '\n')
-		buf[--len] = '\0';
-	else if (!feof(fp)) {
-		errno = EINVAL;
-		return -1;
-	}
-	return 1;
-}
-
 static int
 parse_u32(const char *s, uint32_t *v)
 {
@@ -246,10 +229,10 @@ read_file(int fd, const char *what, struct uidlist *ul)
 		free(line);
 		return -1;
 	}
-	if ((r = read_line(fp, line, UIDLIST_LINE_MAX)) != 1 ||
+	if ((r = maildir_read_line(fp, line, UIDLIST_LINE_MAX)) != 1 ||
 	    parse_header(line, ul) == -1)
 		goto fail;
-	while ((r = read_line(fp, line, UIDLIST_LINE_MAX)) == 1) {
+	while ((r = maildir_read_line(fp, line, UIDLIST_LINE_MAX)) == 1) {
 		lineno++;
 		if (parse_entry(line, ul) == -1)
 			goto fail;
@@ -674,14 +657,14 @@ courier_imap(FILE *fp, struct uidlist *ul)
 	int		 r, bad = 0;
 
 	/* Digits and blanks only: sscanf would take a sign. */
-	if (read_line(fp, line, UIDLIST_LINE_MAX) != 1 ||
+	if (maildir_read_line(fp, line, UIDLIST_LINE_MAX) != 1 ||
 	    line[strspn(line, "0123456789 ")] != '\0' ||
 	    sscanf(line, "1 %" SCNu32 " %" SCNu32, &ul->uidvalidity,
 	    &ul->uidnext) != 2) {
 		free(line);
 		return -1;
 	}
-	while ((r = read_line(fp, line, UIDLIST_LINE_MAX)) != 0) {
+	while ((r = maildir_read_line(fp, line, UIDLIST_LINE_MAX)) != 0) {
 		if (r == -1 || (sp = strchr(line, ' ')) == NULL) {
 			bad++;
 			continue;
@@ -774,14 +757,15 @@ courier_pop3(FILE *fp, struct uidlist *ul, struct kept *k)
 	int		 r, ver, first = 1, oldfmt = 0, bad = 0;
 	int		 have_imap = ul->uidnext != 0;
 
-	while ((r = read_line(fp, line, UIDLIST_LINE_MAX)) != 0) {
+	while ((r = maildir_read_line(fp, line, UIDLIST_LINE_MAX)) != 0) {
 		if (first && r == 1 && line[0] == '/') {
 			first = 0;
 			if (line[1 + strspn(line + 1, "0123456789 ")] != '\0' ||
 			    sscanf(line, "/%d %" SCNu32 " %" SCNu32, &ver,
 			    &nextuid, &hv) != 3 || (ver != 2 && ver != 3)) {
-				log_warnx("event=uidlist file=%s error=\"unknown "
-				    "header\"", UIDLIST_COURIER_POP3);
+				log_warnx("event=uidlist file=%s "
+				    "error=\"unknown header\"",
+				    UIDLIST_COURIER_POP3);
 				break;
 			}
 			if (!have_imap) {
@@ -869,7 +853,7 @@ dovecot_uidlist(FILE *fp, struct uidlist *ul, struct kept *k)
 		return courier_imap(fp, ul);
 	}
 	line = xmalloc(UIDLIST_LINE_MAX);
-	if (r != '3' || read_line(fp, line, UIDLIST_LINE_MAX) != 1 ||
+	if (r != '3' || maildir_read_line(fp, line, UIDLIST_LINE_MAX) != 1 ||
 	    line[0] != ' ') {
 		free(line);
 		return -1;
@@ -881,7 +865,7 @@ dovecot_uidlist(FILE *fp, struct uidlist *ul, struct kept *k)
 		if (w[0] == 'N' && parse_u32(w + 1, &ul->uidnext) == -1)
 			ul->uidnext = 0;
 	}
-	while ((r = read_line(fp, line, UIDLIST_LINE_MAX)) != 0)
+	while ((r = maildir_read_line(fp, line, UIDLIST_LINE_MAX)) != 0)
 		if (r == -1 || dovecot_line(line, ul, k) == -1)
 			bad++;
 	if (bad)

@@ -151,8 +151,11 @@ def test_rename_inbox(tool, md):
 
 
 def test_subscriptions_courier_file(tool, md):
+    """Courier's file as it is; a line too long for a name is passed
+    over whole, never read as a name from where it was cut."""
     with open(os.path.join(md, "courierimapsubscribed"), "w") as f:
         f.write("INBOX\nINBOX.Sent\nINBOX.Entw&APw-rfe\nINBOX.a..b\n"
+                "INBOX." + "x" * 1018 + "INBOX.Cut\n"
                 "INBOX.Lists.buzon\n")
     r = tool.ok("subs")
     assert [w[0] for w in r.words("sub")] == \

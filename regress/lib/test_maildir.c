@@ -41,6 +41,7 @@ static void	test_abort_and_flags(const char *);
 static void	test_folder_create(const char *);
 static void	test_secure(const char *);
 static void	test_vsize(const char *);
+static void	test_read_line(void);
 
 static void
 test_folder_names(void)
@@ -257,6 +258,7 @@ main(void)
 	test_folder_create(base);
 	test_secure(base);
 	test_vsize(base);
+	test_read_line();
 	return unit_done();
 }
 
@@ -293,4 +295,31 @@ test_vsize(const char *base)
 	unlink(path);
 	CHECK(maildir_vsize(dfd, "vsize", &v) == -1 && errno == ENOENT);
 	close(dfd);
+}
+
+/* A line too long is one failure, its rest skipped; no LF at the end. */
+static void
+test_read_line(void)
+{
+	static const char	 data[] = "one\n0123456789abcdef\n\nlast";
+	char			 buf[8];
+	FILE			*fp;
+
+	CHECK((fp = fmemopen((void *)data, sizeof(data) - 1, "r")) != NULL);
+	CHECK(maildir_read_line(fp, buf, sizeof(buf)) == 1 &&
+	    strcmp(buf, "one") == 0);
+	errno = 0;
+	CHECK(maildir_read_line(fp, buf, sizeof(buf)) == -1 &&
+	    errno == EINVAL);
+	CHECK(maildir_read_line(fp, buf, sizeof(buf)) == 1 && buf[0] == '\0');
+	CHECK(maildir_read_line(fp, buf, sizeof(buf)) == 1 &&
+	    strcmp(buf, "last") == 0);
+	CHECK(maildir_read_line(fp, buf, sizeof(buf)) == 0);
+	fclose(fp);
+	/* The LF counts: seven octets and an LF do not fit in eight. */
+	CHECK((fp = fmemopen((void *)"1234567\nx\n", 10, "r")) != NULL);
+	CHECK(maildir_read_line(fp, buf, sizeof(buf)) == -1);
+	CHECK(maildir_read_line(fp, buf, sizeof(buf)) == 1 &&
+	    strcmp(buf, "x") == 0);
+	fclose(fp);
 }

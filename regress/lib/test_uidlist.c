@@ -184,6 +184,7 @@ test_courier(void)
 {
 	const char	*names[] = { "100.AAA.h,S=10", "101.BBB.h", "102.CCC.h",
 			    "103.DDD.h", "104.E+\"E.h" };
+	static char	 longline[UIDLIST_LINE_MAX + 64];
 	struct uidlist	 ul;
 
 	fresh();
@@ -211,6 +212,17 @@ test_courier(void)
 	CHECK(uidlist_sync(dirfd_, names, 5, NULL, NULL, &ul) == 0);
 	CHECK(!ul.migrated && !ul.written && uid_of(&ul, "101.BBB.h") == 51);
 	CHECK_STR(uidl_of(&ul, "101.BBB.h"), "UID7-999");
+	uidlist_free(&ul);
+
+	/* a line too long is passed over whole, not read from its cut */
+	fresh();
+	memset(longline, 'x', sizeof(longline));
+	memcpy(longline, "1 1234 60\n52 ", 13);
+	/* fgets() cuts the second line where a line could start */
+	memcpy(longline + 10 + UIDLIST_LINE_MAX - 1, "54 103.DDD.h\n", 14);
+	put(UIDLIST_COURIER_IMAP, longline);
+	CHECK(uidlist_sync(dirfd_, names, 4, NULL, NULL, &ul) == 0);
+	CHECK(ul.migrated && uid_of(&ul, "103.DDD.h") == 63);
 	uidlist_free(&ul);
 
 	/* courierpop3dsizelist alone: its UIDs, version 2 lines */

@@ -35,6 +35,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
 sys.path.insert(0, os.path.join(HERE, "..", "imapsd"))
 from bench_smtp import pss_kib, tree  # noqa: E402
+import buzontest  # noqa: E402
 from buzontest import free_port  # noqa: E402
 
 MESSAGES = int(os.environ.get("BUZON_BENCH_IMAP_MESSAGES") or 100000)
@@ -203,7 +204,8 @@ def figures(port, user, password, root_pid):
 # --- the servers --------------------------------------------------------
 
 def buzon_start(build, work, md):
-    os.environ["BUZON_BIN"] = build
+    # buzontest read BUZON_BIN when this script imported it.
+    os.environ["BUZON_BIN"] = buzontest.BIN = os.path.abspath(build)
     from imapfix import Site, USERS, make_cert
     os.makedirs(work)
     cert = make_cert(work)

@@ -36,6 +36,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 ".."))
+import buzontest  # noqa: E402
 from buzontest import free_port  # noqa: E402
 
 MESSAGES = int(os.environ.get("BUZON_BENCH_MESSAGES") or 5000)
@@ -218,9 +219,9 @@ def postfix_stop(cfg):
 # --- buzon ------------------------------------------------------------
 
 def buzon_start(build, base):
-    os.environ["BUZON_BIN"] = build
+    # buzontest read BUZON_BIN when this script imported it.
+    os.environ["BUZON_BIN"] = buzontest.BIN = os.path.abspath(build)
     here = os.path.dirname(os.path.abspath(__file__))
-    sys.path.insert(0, os.path.join(here, ".."))
     sys.path.insert(0, os.path.join(here, "..", "suite"))
     from suitefix import Suite
     s = Suite(base, nusers=IDLE_POP3)

@@ -12,6 +12,7 @@ import time
 
 import pytest
 
+import test_imapsd_fetch
 from imapfix import Site, USERS
 
 MSG = (b"From: Bob <bob@example.com>\nTo: ana@example.org\n"
@@ -19,15 +20,8 @@ MSG = (b"From: Bob <bob@example.com>\nTo: ana@example.org\n"
 WAKE = 2.0      # seconds the issue allows
 
 
-class Session:
-    """A raw TLS client: commands by tag, IDLE's lines one at a time."""
-
-    def __init__(self, site, user="ana"):
-        self.r = site.raw(tls=True)
-        assert self.r.line().startswith(b"* OK ")
-        self.n = 0
-        _, tagged = self.cmd("LOGIN %s %s" % (user, USERS[user][0]))
-        assert tagged.startswith(b"OK "), tagged
+class Session(test_imapsd_fetch.Session):
+    """test_imapsd_fetch's client, with IDLE's lines one at a time."""
 
     def send(self, text):
         self.r.send(text.encode() + b"\r\n")
@@ -50,11 +44,6 @@ class Session:
             assert line.startswith(b"* "), line
             lines.append(line)
 
-    def cmd(self, text):
-        tag = self.tag()
-        self.r.send(tag + b" " + text.encode() + b"\r\n")
-        return self.tagged(tag)
-
     def idle(self):
         tag = self.tag()
         self.r.send(tag + b" IDLE\r\n")
@@ -75,10 +64,6 @@ class Session:
     def done(self, tag, text="DONE"):
         self.send(text)
         return self.tagged(tag)
-
-    def close(self):
-        self.cmd("LOGOUT")
-        self.r.close()
 
 
 def put_cur(site, info=""):

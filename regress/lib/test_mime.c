@@ -37,8 +37,6 @@ static const char *const cases[] = {
 	"deepmessages", "quoting"
 };
 
-static char	*slurp(const char *, size_t *);
-static char	*to_crlf(const char *, size_t, size_t *);
 static void	 fetch_lines(const char *, size_t, struct mime_buf *);
 static void	 test_golden(const char *);
 static char	*section(const struct mime_msg *, const char *, int *);
@@ -56,43 +54,6 @@ static long	 maxrss_kb(void);
 static void	 test_strings(void);
 static void	 test_msg_date(void);
 static size_t	 count_lf(const char *, size_t);
-
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE	*f;
-	char	*p;
-	long	 n;
-
-	if ((f = fopen(path, "rb")) == NULL) {
-		perror(path);
-		exit(1);
-	}
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	p = xmalloc(n + 1);
-	*len = fread(p, 1, n, f);
-	p[*len] = '\0';
-	fclose(f);
-	return p;
-}
-
-static char *
-to_crlf(const char *p, size_t len, size_t *outlen)
-{
-	char	*o = xmalloc(2 * len + 1);
-	size_t	 i, n = 0;
-
-	for (i = 0; i < len; i++) {
-		if (p[i] == '\n')
-			o[n++] = '\r';
-		o[n++] = p[i];
-	}
-	o[n] = '\0';
-	*outlen = n;
-	return o;
-}
 
 /* The four lines of a .expected file, as this module writes them. */
 static void
@@ -122,13 +83,13 @@ test_golden(const char *name)
 	size_t		 mlen, elen, m2len;
 
 	snprintf(path, sizeof(path), "mime/%s.eml", name);
-	msg = slurp(path, &mlen);
+	msg = unit_slurp(path, &mlen);
 	snprintf(path, sizeof(path), "mime/%s.expected", name);
-	exp = slurp(path, &elen);
+	exp = unit_slurp(path, &elen);
 	mime_buf_init(&lf);
 	mime_buf_init(&crlf);
 	fetch_lines(msg, mlen, &lf);
-	msg2 = to_crlf(msg, mlen, &m2len);
+	msg2 = unit_crlf(msg, mlen, &m2len);
 	fetch_lines(msg2, m2len, &crlf);
 	if (lf.len != elen || memcmp(lf.data, exp, elen) != 0)
 		fprintf(stderr, "%s: got\n%s", name, lf.data);
@@ -183,8 +144,8 @@ test_sections(void)
 	size_t		 len, clen;
 	int		 pass, r;
 
-	msg = slurp("mime/rfc822.eml", &len);
-	crlf = to_crlf(msg, len, &clen);
+	msg = unit_slurp("mime/rfc822.eml", &len);
+	crlf = unit_crlf(msg, len, &clen);
 	for (pass = 0; pass < 2; pass++) {
 		mime_parse(&m, pass ? crlf : msg, pass ? clen : len);
 		CHECK_SECTION(&m, "1", "See the attached message.", 0);
@@ -234,7 +195,7 @@ test_sections(void)
 	}
 	free(msg);
 	free(crlf);
-	msg = slurp("mime/mixed.eml", &len);
+	msg = unit_slurp("mime/mixed.eml", &len);
 	mime_parse(&m, msg, len);
 	got = section(&m, "1", &r);
 	CHECK(r == 0 && strlen(got) == 238);
@@ -290,8 +251,8 @@ test_crlf_view(void)
 
 	for (i = 0; i < nitems(inputs); i++) {
 		len = strlen(inputs[i]);
-		full = to_crlf(inputs[i], len, &flen);
-		/* to_crlf doubles CR LF's CR: build the real view instead. */
+		full = unit_crlf(inputs[i], len, &flen);
+		/* unit_crlf doubles CR LF's CR: build the real view instead. */
 		mime_buf_init(&b);
 		mime_buf_add(&b, "", 0);
 		mime_crlf_copy(&b, inputs[i], len, 0, SIZE_MAX);
@@ -366,7 +327,7 @@ test_tree(void)
 	size_t		 len;
 	int		 c1, c2, c3;
 
-	msg = slurp("mime/mixed.eml", &len);
+	msg = unit_slurp("mime/mixed.eml", &len);
 	mime_parse(&m, msg, len);
 	CHECK(m.nparts == 6 && !m.limited);
 	CHECK(m.parts[0].flags & MIME_PART_MULTIPART);
@@ -658,13 +619,13 @@ test_msg_date(void)
 	char			*msg;
 	size_t			 len;
 
-	msg = slurp("mime/simple.eml", &len);
+	msg = unit_slurp("mime/simple.eml", &len);
 	mime_parse(&m, msg, len);
 	CHECK(mime_msg_date(&m, &d) == 0);
 	CHECK(d.year == 1996 && d.mon == 7 && d.mday == 17 && d.zone == -420);
 	mime_free(&m);
 	free(msg);
-	msg = slurp("mime/missing.eml", &len);
+	msg = unit_slurp("mime/missing.eml", &len);
 	mime_parse(&m, msg, len);
 	CHECK(mime_msg_date(&m, &d) == -1);
 	mime_free(&m);

@@ -11,13 +11,10 @@
 
 #include "compat.h"
 #include "mime.h"
-#include "xmalloc.h"
 #include "unit.h"
 
 static int	match(const char *, const char *, size_t);
 static void	test_matcher(void);
-static char	*slurp(const char *, size_t *);
-static char	*to_crlf(const char *, size_t, size_t *);
 static int	search(const char *, int, int, const char *, const char *);
 static void	test_search(int);
 
@@ -98,41 +95,6 @@ test_matcher(void)
 	CHECK(mime_match_feed(&mm, "c", 1) == 0);
 }
 
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE	*f;
-	char	*p;
-	long	 n;
-
-	if ((f = fopen(path, "rb")) == NULL) {
-		perror(path);
-		exit(1);
-	}
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	p = xmalloc(n + 1);
-	*len = fread(p, 1, n, f);
-	fclose(f);
-	return p;
-}
-
-static char *
-to_crlf(const char *p, size_t len, size_t *outlen)
-{
-	char	*o = xmalloc(2 * len + 1);
-	size_t	 i, n = 0;
-
-	for (i = 0; i < len; i++) {
-		if (p[i] == '\n')
-			o[n++] = '\r';
-		o[n++] = p[i];
-	}
-	*outlen = n;
-	return o;
-}
-
 enum { S_HEADER, S_BODY, S_TEXT };
 
 /* SEARCH <what> [field] needle on mime/<name>.eml. */
@@ -147,9 +109,9 @@ search(const char *name, int crlf, int what, const char *field,
 	int			 r;
 
 	snprintf(path, sizeof(path), "mime/%s.eml", name);
-	msg = slurp(path, &len);
+	msg = unit_slurp(path, &len);
 	if (crlf) {
-		c = to_crlf(msg, len, &clen);
+		c = unit_crlf(msg, len, &clen);
 		free(msg);
 		msg = c;
 		len = clen;

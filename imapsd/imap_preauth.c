@@ -212,14 +212,17 @@ start_relay(struct imap *p, int fd)
 static void
 greet(struct imap *p, struct imapsd_ctx *x)
 {
-	login_greet_start("imap", p->info, x->kind == LISTEN_IMAPS ?
-	    x->tls_server : NULL, &p->tls, p->fd, p->io, p->plaintext_ok);
+	if (login_greet_start("imap", p->info, x->kind == LISTEN_IMAPS ?
+	    x->tls_server : NULL, &p->tls, p->io, p->plaintext_ok,
+	    (int)p->conf->login_timeout * 1000) == -1) {
+		p->end = "tls-failed";
+		p->state = IMAP_LOGOUT;
+		return;
+	}
 	p->is_tls = p->tls != NULL;
 	imap_untagged(p, "OK [CAPABILITY %s] buzon imapsd ready",
 	    imap_capability(p));
-	if (imap_flush(p) == -1 && p->is_tls)
-		imap_log(p, "event=tls-failed error=\"%s\"",
-		    tls_error(p->tls) ? tls_error(p->tls) : "handshake");
+	imap_flush(p);
 }
 
 /* lib/login's pre-auth entry: privileges are dropped already. */

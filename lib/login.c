@@ -581,23 +581,3 @@ login_relay_exit(struct iobuf *io, int client, struct tls *tls, int session,
 		tls_close(tls);
 	_exit(0);
 }
-
-void
-login_greet_start(const char *service, const struct login_info *info,
-    struct tls *implicit, struct tls **tls, int fd, struct iobuf *io,
-    int plaintext_ok)
-{
-	char	vis[LOG_VIS_MAX];
-
-	if (implicit != NULL) {
-		if (tls_accept_socket(implicit, tls, fd) == -1)
-			fatalx("%s session=%s event=tls-failed error=\"%s\"",
-			    service, info->id, tls_error(implicit));
-		iobuf_set_tls(io, *tls);
-	}
-	log_info("%s session=%s event=connect addr=%s port=%d local_port=%d "
-	    "tls=%s plaintext_ok=%s", service, info->id, log_vis(vis,
-	    sizeof(vis), info->addr, strlen(info->addr)), info->port,
-	    info->local_port, implicit != NULL ? "yes" : "no",
-	    plaintext_ok ? "yes" : "no");
-}

@@ -126,13 +126,14 @@ __dead void login_relay_exit(struct iobuf *io, int client, struct tls *tls,
 	    int session, int idle_ms);
 
 /*
- * In the pre-auth process before the greeting: the handshake when the
- * listener has implicit TLS (its failure is fatal to the process; *tls
- * and io are set up), then the connect log line of service.
+ * In the pre-auth process before the greeting: the connect log line of
+ * service, then, when the listener has implicit TLS, the handshake
+ * within timeout_ms (*tls and io set up).  -1, logged, when it failed:
+ * the connection is to end.
  */
-void	login_greet_start(const char *service, const struct login_info *,
-	    struct tls *implicit, struct tls **tls, int fd, struct iobuf *io,
-	    int plaintext_ok);
+int	login_greet_start(const char *service, const struct login_info *,
+	    struct tls *implicit, struct tls **tls, struct iobuf *io,
+	    int plaintext_ok, int timeout_ms);
 
 /*
  * In the pre-auth process after the protocol's go-ahead went out: the

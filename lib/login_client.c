@@ -1,8 +1,8 @@
 /*
  * What the pre-auth processes of pop3sd and imapsd share around their
- * protocols' words for the same steps: the STARTTLS/STLS handshake, the
- * line answering a SASL challenge, the question to the monitor and the
- * process's last log line.  Log lines carry "service session=id" as
+ * protocols' words for the same steps: the first log line and implicit
+ * TLS, the STARTTLS/STLS handshake, the line answering a SASL challenge,
+ * the question to the monitor and the process's last log line.  Log lines carry "service session=id" as
  * every line of the connection does.
  */
 
@@ -18,6 +18,23 @@
 #include "iobuf.h"
 #include "log.h"
 #include "login.h"
+
+int
+login_greet_start(const char *service, const struct login_info *info,
+    struct tls *implicit, struct tls **tls, struct iobuf *io,
+    int plaintext_ok, int timeout_ms)
+{
+	char	vis[LOG_VIS_MAX];
+
+	log_info("%s session=%s event=connect addr=%s port=%d local_port=%d "
+	    "tls=%s plaintext_ok=%s", service, info->id, log_vis(vis,
+	    sizeof(vis), info->addr, strlen(info->addr)), info->port,
+	    info->local_port, implicit != NULL ? "yes" : "no",
+	    plaintext_ok ? "yes" : "no");
+	if (implicit == NULL)
+		return 0;
+	return login_starttls(service, info, implicit, tls, io, timeout_ms);
+}
 
 int
 login_starttls(const char *service, const struct login_info *info,

@@ -211,13 +211,16 @@ start_relay(struct pop3 *p, int fd)
 static void
 greet(struct pop3 *p, struct pop3sd_ctx *x)
 {
-	login_greet_start("pop3", p->info, x->kind == LISTEN_POP3S ?
-	    x->tls_server : NULL, &p->tls, p->fd, p->io, p->plaintext_ok);
+	if (login_greet_start("pop3", p->info, x->kind == LISTEN_POP3S ?
+	    x->tls_server : NULL, &p->tls, p->io, p->plaintext_ok,
+	    (int)p->conf->login_timeout * 1000) == -1) {
+		p->end = "tls-failed";
+		pop3_enter_state(p, POP3_CLOSED);
+		return;
+	}
 	p->is_tls = p->tls != NULL;
 	pop3_reply(p, "%s", x->conf->greeting);
-	if (pop3_flush(p) == -1 && p->is_tls)
-		pop3_log(p, "event=tls-failed error=\"%s\"",
-		    tls_error(p->tls) ? tls_error(p->tls) : "handshake");
+	pop3_flush(p);
 }
 
 /* lib/login's pre-auth entry: privileges are dropped already. */

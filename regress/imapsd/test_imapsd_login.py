@@ -7,11 +7,13 @@ with its exact reply."""
 import base64
 import imaplib
 import os
+import socket
 import time
 
 import pytest
 
 import buzontest
+import pop3fix
 from buzontest import client_tls as client_ctx
 from imapfix import Site, USERS
 
@@ -149,6 +151,13 @@ def test_preauth_bounds_and_log(site):
     site.wait_log("event=tls-failed error=")
     site.wait_log("event=disconnect state=not-authenticated "
                   "result=tls-failed")
+    # The same on the implicit TLS port.
+    s = socket.create_connection(("127.0.0.1", site.imaps), timeout=20)
+    s.sendall(b"no TLS hello here\r\n" * 8)
+    assert pop3fix.Raw(s).closed()
+    site.wait_log("event=tls-failed error=", count=2)
+    site.wait_log("event=disconnect state=not-authenticated "
+                  "result=tls-failed", count=2)
 
 
 def test_pipelined_across_login(site):
@@ -225,6 +234,10 @@ def test_too_many_errors_and_timeout(workdir, cert):
         assert r.cmd("d STARTTLS") == b"d OK begin TLS negotiation now"
         assert r.closed()
         s.wait_log('event=tls-failed error="timeout"')
+        # Nor before the greeting on the implicit TLS port.
+        c = socket.create_connection(("127.0.0.1", s.imaps), timeout=20)
+        assert pop3fix.Raw(c).closed()
+        s.wait_log('event=tls-failed error="timeout"', count=2)
 
 
 @pytest.mark.skipif(not buzontest.IS_ROOT, reason="needs root: the drop")

@@ -6,12 +6,13 @@ import base64
 import os
 import poplib
 import re
+import socket
 import time
 
 import pytest
 
 import buzontest
-from pop3fix import Site, USERS
+from pop3fix import Raw, Site
 
 
 @pytest.fixture
@@ -267,6 +268,12 @@ def test_authorization_bounds_and_log(site):
     assert r.closed() and r.buf == b""
     site.wait_log("event=tls-failed error=")
     site.wait_log("event=disconnect state=authorization result=tls-failed")
+    # The same on the implicit TLS port.
+    r = Raw(socket.create_connection(("127.0.0.1", site.pop3s), timeout=20))
+    r.send(b"no TLS hello here\r\n" * 8)
+    assert r.closed()
+    site.wait_log("event=disconnect state=authorization result=tls-failed",
+                  count=2)
 
 
 def test_wrong_password_and_authd_down(site):
@@ -424,6 +431,10 @@ def test_timeouts(workdir, cert):
         assert r.cmd("STLS").startswith(b"+OK")
         assert r.closed()
         s.wait_log('event=tls-failed error="timeout"')
+        # Nor before the greeting on the implicit TLS port.
+        r = Raw(socket.create_connection(("127.0.0.1", s.pop3s), timeout=20))
+        assert r.closed()
+        s.wait_log('event=tls-failed error="timeout"', count=2)
     finally:
         s.stop()
 
@@ -455,7 +466,6 @@ def _greets(s):
 
 def test_courier_migrated_maildir_keeps_uidls(site):
     md = site.maildir()
-    cur = os.path.join(md, "cur")
     names = ["1600000000.M1P1.old,S=20", "1600000001.M2P1.old,S=20",
              "1600000002.M3P1.old", "1600000003.M4P1.old"]
     for i, n in enumerate(names):

@@ -3,7 +3,6 @@ sessions in all and per address, AUTH in clear for listed networks, and
 temporary failures when authd goes away."""
 
 import os
-import smtplib
 import socket
 import time
 

@@ -88,6 +88,28 @@ def free_port():
                        (PORT_LOW, PORT_HIGH))
 
 
+def mangle(rnd, data, noise, odds=1.0, keep=b""):
+    """data, or with the chance odds and by the draw of rnd: up to three
+    octets changed into octets of noise, or up to ten cut out (never a
+    run holding one of keep), or up to forty of noise appended; or still
+    unchanged."""
+    if rnd.random() >= odds:
+        return data
+    b = bytearray(data)
+    r = rnd.random()
+    if r < 0.3 and b:
+        for _ in range(rnd.randint(1, 3)):
+            b[rnd.randrange(len(b))] = rnd.choice(noise)
+    elif r < 0.45 and b:
+        p = rnd.randrange(len(b))
+        cut = b[p:p + rnd.randint(1, 10)]
+        if not any(c in keep for c in cut):
+            del b[p:p + len(cut)]
+    elif r < 0.55:
+        b += bytes(rnd.choice(noise) for _ in range(rnd.randint(1, 40)))
+    return bytes(b)
+
+
 def wait_for(pred, timeout=10.0, what="condition"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -26,7 +26,8 @@ class Site(buzontest.Service):
 
     NAME = "pop3sd"
 
-    def __init__(self, workdir, cert, conf="", plaintext="127.0.0.0/8"):
+    def __init__(self, workdir, cert, conf="", plaintext="127.0.0.0/8",
+                 authd_conf=""):
         self.dir = workdir
         self.cert = cert
         self.extra = conf
@@ -38,7 +39,7 @@ class Site(buzontest.Service):
             self.homes[name] = home
             lines.append(passwd_line(name, mkhash(pw), uid, uid, home))
             self.make_home(name, uid)
-        self.authd = Authd(workdir, lines)
+        self.authd = Authd(workdir, lines, authd_conf)
         self.pop3 = buzontest.free_port()
         self.pop3s = buzontest.free_port()
         self.conf = os.path.join(workdir, "pop3sd.conf")

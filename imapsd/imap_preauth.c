@@ -205,8 +205,7 @@ start_relay(struct imap *p, int fd)
 {
 	imapcmd_reader_free(p->reader);
 	p->reader = NULL;
-	login_relay_exit(p->io, p->fd, p->tls, fd,
-	    (int)(p->conf->timeout * 1000 + LOGIN_RELAY_SLACK_MS));
+	login_relay_exit(p->io, p->fd, p->tls, fd, p->conf->timeout * 1000);
 }
 
 static void

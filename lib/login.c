@@ -571,11 +571,12 @@ login_relay_io(struct iobuf *io, int client, struct tls *tls, int session,
 
 __dead void
 login_relay_exit(struct iobuf *io, int client, struct tls *tls, int session,
-    int idle_ms)
+    long long timeout_ms)
 {
 	int	rv;
 
-	rv = login_relay_io(io, client, tls, session, idle_ms);
+	rv = login_relay_io(io, client, tls, session,
+	    (int)(timeout_ms + LOGIN_RELAY_SLACK_MS));
 	close(session);
 	if (tls != NULL && rv == 0)
 		tls_close(tls);

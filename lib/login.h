@@ -121,9 +121,13 @@ struct iobuf;
 int	login_relay_io(struct iobuf *io, int client, struct tls *tls,
 	    int session, int idle_ms);
 
-/* login_relay_io(), then the session's socket and TLS closed; _exit(0). */
+/*
+ * login_relay_io(), idle for at most LOGIN_RELAY_SLACK_MS beyond the
+ * session's own timeout_ms, then the session's socket and TLS closed;
+ * _exit(0).
+ */
 __dead void login_relay_exit(struct iobuf *io, int client, struct tls *tls,
-	    int session, int idle_ms);
+	    int session, long long timeout_ms);
 
 /*
  * In the pre-auth process before the greeting: the connect log line of

@@ -1,9 +1,10 @@
 /*
  * What the pre-auth processes of pop3sd and imapsd share around their
  * protocols' words for the same steps: the first log line and implicit
- * TLS, the STARTTLS/STLS handshake, the line answering a SASL challenge,
- * the question to the monitor and the process's last log line.  Log lines carry "service session=id" as
- * every line of the connection does.
+ * TLS, the STARTTLS/STLS handshake, the line answering a SASL
+ * challenge, the question to the monitor and the process's last log
+ * line.  Log lines carry "service session=id" as every line of the
+ * connection does.
  */
 
 #include <sys/types.h>
@@ -82,12 +83,10 @@ login_try(const char *service, const struct login_info *info, int chan,
     const char *user, const char *pass, const char *method, const void *ctx,
     size_t ctxlen, int *fd)
 {
-	char			 reason[AUTH_REASON_MAX + 1];
 	char			 vis[LOG_VIS_MAX];
 	enum login_result	 r;
 
-	r = login_auth(chan, user, pass, ctx, ctxlen, fd, reason,
-	    sizeof(reason));
+	r = login_auth(chan, user, pass, ctx, ctxlen, fd, NULL, 0);
 	if (r != LOGIN_OK)
 		log_info("%s session=%s event=login-failed user=%s method=%s "
 		    "result=%s", service, info->id, log_vis(vis, sizeof(vis),

@@ -204,8 +204,7 @@ start_relay(struct pop3 *p, int fd)
 {
 	free(p->user);
 	p->user = NULL;
-	login_relay_exit(p->io, p->fd, p->tls, fd,
-	    (int)(p->conf->timeout * 1000 + LOGIN_RELAY_SLACK_MS));
+	login_relay_exit(p->io, p->fd, p->tls, fd, p->conf->timeout * 1000);
 }
 
 static void

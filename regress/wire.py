@@ -71,6 +71,22 @@ class Layout:
             raise EOFError("frame cut short")
         return version, mtype, payload
 
+    def read_all(self, s):
+        """[(type, fields)] of every frame until the peer closes; a
+        reset (it closed on what it had not read) ends them as a close
+        does."""
+        got = []
+        while True:
+            try:
+                f = self.read_frame(s)
+            except ConnectionResetError:
+                f = None
+            if f is None:
+                return got
+            version, mtype, payload = f
+            assert version == self.version
+            got.append((mtype, self.decode(payload)))
+
 
 class Conn:
     """One client connection on a Unix socket speaking self.LAYOUT."""

@@ -59,6 +59,8 @@ def _ephemeral_low():
 # the daemon's bind; none is handed out twice in one run.
 PORT_LOW = 11000
 PORT_HIGH = min(_ephemeral_low(), 65536) - 1
+if PORT_HIGH < PORT_LOW + 2000:     # no room below it: take what is left
+    PORT_HIGH = 60999
 _ports_given = set()
 
 

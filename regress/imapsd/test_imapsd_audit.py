@@ -145,8 +145,8 @@ class PeakAnon(threading.Thread):
 
 
 def read_big(s, tag):
-    """The lines of a FETCH whose literals may be large, read in linear
-    time (Session.readn joins bytes); literal data as its length only."""
+    """The lines of a FETCH whose literals may be large, literal data as
+    its length only (response_line() would keep it whole)."""
     out = []
     while True:
         line = s.r.line()

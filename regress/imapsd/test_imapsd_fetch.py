@@ -71,6 +71,17 @@ def make_folder(site, dirname):
                 os.chown(os.path.join(root, f), uid, uid)
 
 
+def response_line(r):
+    """One response line of LineClient r with the literals it announces
+    joined in."""
+    line = r.line()
+    while True:
+        m = re.search(rb"\{(\d+)\}$", line)
+        if not m:
+            return line
+        line += b"\r\n" + r.octets(int(m.group(1))) + r.line()
+
+
 class Session:
     """A raw client that reads whole responses, literals included."""
 
@@ -81,27 +92,15 @@ class Session:
         _, tagged = self.cmd("LOGIN %s %s" % (user, USERS[user][0]))
         assert tagged.startswith(b"OK "), tagged
 
-    def readn(self, n):
-        while len(self.r.buf) < n:
-            chunk = self.r.s.recv(65536)
-            assert chunk, "connection closed"
-            self.r.buf += chunk
-        data, self.r.buf = self.r.buf[:n], self.r.buf[n:]
-        return data
-
     def response_line(self):
-        line = self.r.line()
-        while True:
-            m = re.search(rb"\{(\d+)\}$", line)
-            if not m:
-                return line
-            line += b"\r\n" + self.readn(int(m.group(1))) + self.r.line()
+        return response_line(self.r)
 
-    def cmd(self, text):
-        """(untagged lines, tagged line) of one command."""
+    def tag(self):
         self.n += 1
-        tag = b"t%d" % self.n
-        self.r.send(tag + b" " + text.encode() + b"\r\n")
+        return b"t%d" % self.n
+
+    def tagged(self, tag):
+        """(untagged lines, tagged answer) up to tag's answer."""
         lines = []
         while True:
             line = self.response_line()
@@ -109,6 +108,12 @@ class Session:
                 return lines, line[len(tag) + 1:]
             assert line.startswith(b"* "), line
             lines.append(line)
+
+    def cmd(self, text):
+        """(untagged lines, tagged line) of one command."""
+        tag = self.tag()
+        self.r.send(tag + b" " + text.encode() + b"\r\n")
+        return self.tagged(tag)
 
     def close(self):
         self.cmd("LOGOUT")

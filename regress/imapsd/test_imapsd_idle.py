@@ -30,20 +30,6 @@ class Session(test_imapsd_fetch.Session):
         self.r.s.settimeout(timeout)
         return self.r.line()
 
-    def tag(self):
-        self.n += 1
-        return b"t%d" % self.n
-
-    def tagged(self, tag):
-        """(untagged lines, tagged answer) up to tag's answer."""
-        lines = []
-        while True:
-            line = self.line()
-            if line.startswith(tag + b" "):
-                return lines, line[len(tag) + 1:]
-            assert line.startswith(b"* "), line
-            lines.append(line)
-
     def idle(self):
         tag = self.tag()
         self.r.send(tag + b" IDLE\r\n")

@@ -7,13 +7,13 @@ Sanitizer reports fail the run (regress/run.py)."""
 
 import os
 import random
-import re
 
 import pytest
 
 import buzontest
 from buzontest import mangle
 from imapfix import mkfolder, put, Site
+from test_imapsd_fetch import response_line
 
 SESSIONS = 40
 SEED = 4
@@ -68,16 +68,6 @@ def script(rnd):
     return b"".join(out)
 
 
-def response(r):
-    """One response line with the literals it announces."""
-    line = r.line()
-    while True:
-        m = re.search(rb"\{(\d+)\}$", line)
-        if not m:
-            return line
-        line += b"\r\n" + r.octets(int(m.group(1))) + r.line()
-
-
 def tmp_files(md):
     found = []
     for top, dirs, files in os.walk(md):
@@ -107,7 +97,7 @@ def test_random_sessions_stay_in_step(rsite):
         assert r.cmd("a LOGIN ana ana-pw").startswith(b"a OK ")
         r.send(script(rnd) + b"zz LOGOUT\r\n")
         while True:
-            line = response(r)
+            line = response_line(r)
             assert line != b"", "session %d: closed before LOGOUT" % n
             if line.startswith(b"zz "):
                 break
